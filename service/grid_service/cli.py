@@ -1,0 +1,5 @@
+"""PLACEHOLDER command line."""
+
+
+def main() -> None:
+    """PLACEHOLDER."""

@@ -1,0 +1,191 @@
+"""Commands and queries on residents: registry, care tags, moves, isolation, erasure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from uuid import UUID, uuid4
+
+import attrs
+
+from grid_events.application.core import ApplicationCore
+from grid_events.domain.checks import check_instance, check_text
+from grid_events.domain.resident import Resident, ResidentTag
+from grid_events.domain.values import Actor, GridCell
+from grid_events.exceptions import PersonalDataErasedError
+from grid_events.privacy.personal import PersonalData
+
+__all__ = ["ResidentCommands", "ResidentRecord"]
+
+
+@attrs.frozen
+class ResidentRecord:
+    """One resident to import in bulk: personal data, cell, tags."""
+
+    personal: PersonalData
+    grid: GridCell
+    tags: frozenset[ResidentTag] = frozenset()
+    moved_in_on: date | None = None
+
+
+class ResidentCommands(ApplicationCore):
+    """The resident registry (see :class:`~grid_events.domain.resident.Resident`)."""
+
+    def register_resident(
+        self,
+        personal: PersonalData,
+        grid: GridCell,
+        *,
+        actor: Actor,
+        tags: frozenset[ResidentTag] = frozenset(),
+        moved_in_on: date | None = None,
+    ) -> UUID:
+        """Register a resident; their personal data is sealed under a new key of their own."""
+        check_instance("personal", personal, PersonalData)
+        resident_id = uuid4()
+        with self.sealing(resident_id):
+            sealed, _ = self.vault.seal(resident_id, personal)
+            resident = Resident.register(
+                resident_id,
+                grid=grid,
+                personal=sealed,
+                actor=actor,
+                tags=tags,
+                moved_in_on=moved_in_on,
+                at=self.now(),
+            )
+            self.save(resident)
+        return resident_id
+
+    def import_residents(self, records: Iterable[ResidentRecord], *, actor: Actor) -> list[UUID]:
+        """Register many residents in one transaction: all of them, or none.
+
+        This is the bulk path for importing an existing registry.
+        """
+        residents: list[Resident] = []
+        created_keys: list[UUID] = []
+        at = self.now()
+        try:
+            for index, record in enumerate(records):
+                check_instance(f"records[{index}]", record, ResidentRecord)
+                resident_id = uuid4()
+                sealed, created = self.vault.seal(resident_id, record.personal)
+                if created:
+                    created_keys.append(resident_id)
+                residents.append(
+                    Resident.register(
+                        resident_id,
+                        grid=record.grid,
+                        personal=sealed,
+                        actor=actor,
+                        tags=record.tags,
+                        moved_in_on=record.moved_in_on,
+                        at=at,
+                    )
+                )
+            self.save(*residents)
+        except BaseException:
+            for resident_id in created_keys:
+                self.vault.discard_key(resident_id)
+            raise
+        return [resident.id for resident in residents]
+
+    def correct_personal_data(
+        self, resident_id: UUID, personal: PersonalData, *, actor: Actor, reason: str
+    ) -> None:
+        """Replace a resident's personal data with a corrected version (PIPL Art. 46)."""
+        check_instance("personal", personal, PersonalData)
+        resident = self.load(Resident, resident_id)
+        check_text("reason", reason)
+        if resident.is_erased:
+            raise PersonalDataErasedError(resident_id)
+        sealed, _ = self.vault.seal(resident_id, personal)
+        resident.correct_personal_data(sealed, actor=actor, reason=reason, at=self.now())
+        self.save(resident)
+
+    def tag_resident(self, resident_id: UUID, tag: ResidentTag, *, actor: Actor, reason: str = "") -> None:
+        """Add a care tag to a resident."""
+        resident = self.load(Resident, resident_id)
+        resident.tag(tag, actor=actor, reason=reason, at=self.now())
+        self.save(resident)
+
+    def untag_resident(self, resident_id: UUID, tag: ResidentTag, *, actor: Actor, reason: str = "") -> None:
+        """Remove a care tag from a resident."""
+        resident = self.load(Resident, resident_id)
+        resident.untag(tag, actor=actor, reason=reason, at=self.now())
+        self.save(resident)
+
+    def transfer_resident(self, resident_id: UUID, grid: GridCell, *, actor: Actor, reason: str) -> None:
+        """Move a resident to another grid cell."""
+        resident = self.load(Resident, resident_id)
+        resident.transfer(grid, actor=actor, reason=reason, at=self.now())
+        self.save(resident)
+
+    def move_resident_out(self, resident_id: UUID, moved_out_on: date, *, actor: Actor, reason: str = "") -> None:
+        """Record that a resident moved out of the community."""
+        resident = self.load(Resident, resident_id)
+        resident.move_out(moved_out_on, actor=actor, reason=reason, at=self.now())
+        self.save(resident)
+
+    def move_resident_in(self, resident_id: UUID, grid: GridCell, moved_in_on: date, *, actor: Actor) -> None:
+        """Record that a resident who had moved out lives here again."""
+        resident = self.load(Resident, resident_id)
+        resident.move_in(grid, moved_in_on, actor=actor, at=self.now())
+        self.save(resident)
+
+    def start_home_isolation(
+        self,
+        resident_id: UUID,
+        starts_on: date,
+        ends_on: date,
+        *,
+        actor: Actor,
+        reason: str = "",
+    ) -> None:
+        """Arrange a resident's home isolation; the *reason* (health data) is sealed."""
+        resident = self.load(Resident, resident_id)
+        details = None
+        if reason:
+            check_text("reason", reason)
+            if resident.is_erased:
+                raise PersonalDataErasedError(resident_id)
+            details, _ = self.vault.seal(resident_id, reason)
+        resident.start_home_isolation(starts_on, ends_on, actor=actor, details=details, at=self.now())
+        self.save(resident)
+
+    def end_home_isolation(self, resident_id: UUID, ended_on: date, *, actor: Actor, reason: str = "") -> None:
+        """End a resident's current home isolation."""
+        resident = self.load(Resident, resident_id)
+        resident.end_home_isolation(ended_on, actor=actor, reason=reason, at=self.now())
+        self.save(resident)
+
+    def erase_resident(self, resident_id: UUID, *, actor: Actor, reason: str, request_ref: str = "") -> None:
+        """Erase a resident's personal data (PIPL Art. 47) by destroying their key.
+
+        The erasure is recorded as an event first, then the key is destroyed.
+        Calling this again for an erased resident destroys the key again (in
+        case a first attempt stopped between the two steps) and records nothing.
+        """
+        resident = self.load(Resident, resident_id)
+        if not resident.is_erased:
+            resident.erase_personal_data(actor=actor, reason=reason, request_ref=request_ref, at=self.now())
+            self.save(resident)
+        self.vault.erase(resident_id)
+
+    # -- queries ----------------------------------------------------------------------
+
+    def get_resident(self, resident_id: UUID) -> Resident:
+        """Return the resident *resident_id* (personal data still sealed)."""
+        return self.load(Resident, resident_id)
+
+    def resident_personal_data(self, resident_id: UUID) -> PersonalData:
+        """Return a resident's personal data in the clear.
+
+        Raises :class:`PersonalDataErasedError` once it has been erased.
+        """
+        resident = self.load(Resident, resident_id)
+        if resident.is_erased:
+            raise PersonalDataErasedError(resident_id)
+        data = self.vault.open(resident.personal)
+        assert isinstance(data, PersonalData)  # noqa: S101 (we sealed it)
+        return data

@@ -1,0 +1,347 @@
+"""A deterministic msgpack codec for events, snapshots and messages.
+
+:class:`MsgpackTranscoder` is an eventsourcing ``Transcoder``: it turns the
+values events carry into bytes and back. Equal values always give the same bytes
+(map keys and set items are sorted), which the audit hash chain relies on. The
+byte layout is specified in ``docs/codec.md`` so that a program in another
+language can decode it; the constants below are that specification's numbers.
+"""
+
+from __future__ import annotations
+
+import enum
+import struct
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import attrs
+import msgpack
+from eventsourcing.persistence import Transcoder
+
+from grid_events.exceptions import GridEventsError
+
+__all__ = [
+    "CODEC_VERSION",
+    "CodecError",
+    "ExtCode",
+    "MsgpackTranscoder",
+    "TypeRegistry",
+    "default_registry",
+]
+
+CODEC_VERSION = 1
+"""Version of the byte layout described in ``docs/codec.md``."""
+
+
+class ExtCode(enum.IntEnum):
+    """msgpack extension type codes used by layout version 1."""
+
+    UUID = 1
+    """16 bytes, the UUID in network order."""
+    DATETIME = 2
+    """12 bytes: int64 microseconds since 1970-01-01T00:00Z, int32 UTC offset in seconds (big-endian)."""
+    DATE = 3
+    """4 bytes: int32 days since 1970-01-01 (big-endian)."""
+    DECIMAL = 4
+    """The decimal's canonical string (Python ``str(Decimal)``), UTF-8."""
+    TIMEDELTA = 5
+    """8 bytes: int64 microseconds (big-endian)."""
+    LIST = 6
+    """A msgpack array (arrays outside this extension decode as tuples)."""
+    SET = 7
+    """A msgpack array of the items, sorted by their encoded bytes."""
+    FROZENSET = 8
+    """As SET, decoded as an immutable set."""
+    ENUM = 9
+    """A msgpack array ``[type name, value]``."""
+    RECORD = 10
+    """A msgpack array ``[type name, map of field name to value]``: a value object."""
+
+
+class CodecError(GridEventsError, ValueError):
+    """Raised when bytes cannot be decoded, or a value has no encoding."""
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_DATETIME = struct.Struct(">qi")
+_INT32 = struct.Struct(">i")
+_INT64 = struct.Struct(">q")
+_ONE_MICROSECOND = timedelta(microseconds=1)
+
+
+class TypeRegistry:
+    """The enums and attrs value classes a codec may encode, by stable name.
+
+    The name, not the Python module path, is what is stored, so classes can move
+    between modules freely. Renaming a class needs :meth:`alias` for old data.
+    """
+
+    def __init__(self, types: Iterable[type] = ()) -> None:
+        self._by_name: dict[str, type] = {}
+        self._by_type: dict[type, str] = {}
+        self._fields: dict[type, tuple[str, ...]] = {}
+        for kind in types:
+            self.register(kind)
+
+    def register(self, kind: type, name: str | None = None) -> None:
+        """Register *kind* (an Enum or an attrs class) under *name* (default: its class name)."""
+        if not (issubclass(kind, enum.Enum) or attrs.has(kind)):
+            msg = f"{kind!r} is neither an Enum nor an attrs class"
+            raise TypeError(msg)
+        name = name or kind.__name__
+        existing = self._by_name.get(name)
+        if existing is not None and existing is not kind:
+            msg = f"type name {name!r} is already registered for {existing!r}"
+            raise ValueError(msg)
+        self._by_name[name] = kind
+        self._by_type[kind] = name
+        if attrs.has(kind):
+            fields = attrs.fields(kind)
+            self._fields[kind] = tuple(sorted(f.name for f in fields if f.init))
+
+    def alias(self, old_name: str, kind: type) -> None:
+        """Decode values stored under *old_name* as *kind* (after a rename)."""
+        self._by_name[old_name] = kind
+
+    def name_of(self, kind: type) -> str | None:
+        """Return the registered name of *kind*, or None."""
+        return self._by_type.get(kind)
+
+    def type_named(self, name: str) -> type:
+        """Return the type registered under *name*."""
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise CodecError(f"unknown type name {name!r}: register it with the codec") from None
+
+    def field_names(self, kind: type) -> tuple[str, ...]:
+        """Return the sorted init field names of the attrs class *kind*."""
+        return self._fields[kind]
+
+    def __contains__(self, kind: object) -> bool:
+        return kind in self._by_type
+
+
+def default_registry() -> TypeRegistry:
+    """Return a registry of every value type of the grid_events domain."""
+    from grid_events.domain import VALUE_TYPES  # noqa: PLC0415 (the domain imports nothing of ours)
+
+    return TypeRegistry(VALUE_TYPES)
+
+
+class MsgpackTranscoder(Transcoder):
+    """Encode values as deterministic msgpack bytes (layout version 1).
+
+    Native msgpack types map as usual (nil, bool, int, float, str, bin, map);
+    arrays decode as tuples. UUIDs, aware datetimes, dates, Decimals,
+    timedeltas, lists, sets, frozensets, enums and attrs value objects use the
+    extension types of :class:`ExtCode`.
+    """
+
+    def __init__(self, registry: TypeRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else default_registry()
+        self._encoders: dict[type, Callable[[Any], Any]] = {
+            str: _same,
+            int: _same,
+            float: _same,
+            bool: _same,
+            type(None): _same,
+            bytes: _same,
+            tuple: self._encode_tuple,
+            dict: self._encode_dict,
+            list: self._encode_list,
+            set: self._encode_set,
+            frozenset: self._encode_frozenset,
+            UUID: _encode_uuid,
+            datetime: _encode_datetime,
+            date: _encode_date,
+            Decimal: _encode_decimal,
+            timedelta: _encode_timedelta,
+        }
+        self._decoders: dict[int, Callable[[bytes], Any]] = {
+            ExtCode.UUID: _decode_uuid,
+            ExtCode.DATETIME: _decode_datetime,
+            ExtCode.DATE: _decode_date,
+            ExtCode.DECIMAL: _decode_decimal,
+            ExtCode.TIMEDELTA: _decode_timedelta,
+            ExtCode.LIST: self._decode_list,
+            ExtCode.SET: self._decode_set,
+            ExtCode.FROZENSET: self._decode_frozenset,
+            ExtCode.ENUM: self._decode_enum,
+            ExtCode.RECORD: self._decode_record,
+        }
+
+    # -- the Transcoder interface -------------------------------------------------
+
+    def encode(self, obj: Any) -> bytes:
+        """Return the msgpack bytes of *obj*."""
+        return self._pack(self._native(obj))
+
+    def decode(self, data: bytes) -> Any:
+        """Return the value encoded in *data*."""
+        try:
+            return msgpack.unpackb(
+                data,
+                use_list=False,
+                raw=False,
+                strict_map_key=False,
+                ext_hook=self._ext_hook,
+            )
+        except CodecError:
+            raise
+        except Exception as e:
+            raise CodecError(f"cannot decode {len(data)} bytes: {e}") from e
+
+    # -- encoding --------------------------------------------------------------------
+
+    @staticmethod
+    def _pack(native: Any) -> bytes:
+        return msgpack.packb(native, use_bin_type=True, strict_types=True)
+
+    def _native(self, obj: Any) -> Any:
+        """Return *obj* as msgpack-native values and ExtTypes, maps sorted."""
+        encoder = self._encoders.get(type(obj))
+        if encoder is not None:
+            return encoder(obj)
+        kind = type(obj)
+        name = self.registry.name_of(kind)
+        if name is None:
+            msg = (
+                f"cannot encode a {kind.__module__}.{kind.__qualname__}: "
+                "register it with the codec's TypeRegistry"
+            )
+            raise CodecError(msg)
+        if isinstance(obj, enum.Enum):
+            payload = self._pack([name, self._native(obj.value)])
+            return msgpack.ExtType(ExtCode.ENUM, payload)
+        fields = {field: self._native(getattr(obj, field)) for field in self.registry.field_names(kind)}
+        return msgpack.ExtType(ExtCode.RECORD, self._pack([name, fields]))
+
+    def _encode_tuple(self, obj: tuple[Any, ...]) -> list[Any]:
+        return [self._native(item) for item in obj]
+
+    def _encode_list(self, obj: list[Any]) -> msgpack.ExtType:
+        return msgpack.ExtType(ExtCode.LIST, self._pack([self._native(item) for item in obj]))
+
+    def _encode_dict(self, obj: dict[Any, Any]) -> dict[Any, Any]:
+        if all(type(key) is str for key in obj):
+            return {key: self._native(obj[key]) for key in sorted(obj)}
+        items = [(self._native(key), self._native(value)) for key, value in obj.items()]
+        items.sort(key=lambda item: self._pack(item[0]))
+        return dict(items)
+
+    def _sorted_items(self, obj: Iterable[Any]) -> bytes:
+        packed = sorted(self._pack(self._native(item)) for item in obj)
+        header = self._pack_array_header(len(packed))
+        return header + b"".join(packed)
+
+    @staticmethod
+    def _pack_array_header(length: int) -> bytes:
+        packer = msgpack.Packer()
+        return packer.pack_array_header(length)
+
+    def _encode_set(self, obj: set[Any]) -> msgpack.ExtType:
+        return msgpack.ExtType(ExtCode.SET, self._sorted_items(obj))
+
+    def _encode_frozenset(self, obj: frozenset[Any]) -> msgpack.ExtType:
+        return msgpack.ExtType(ExtCode.FROZENSET, self._sorted_items(obj))
+
+    # -- decoding --------------------------------------------------------------------
+
+    def _ext_hook(self, code: int, payload: bytes) -> Any:
+        decoder = self._decoders.get(code)
+        if decoder is None:
+            raise CodecError(f"unknown msgpack extension type {code}")
+        return decoder(payload)
+
+    def _unpack(self, payload: bytes) -> Any:
+        return msgpack.unpackb(
+            payload,
+            use_list=False,
+            raw=False,
+            strict_map_key=False,
+            ext_hook=self._ext_hook,
+        )
+
+    def _decode_list(self, payload: bytes) -> list[Any]:
+        return list(self._unpack(payload))
+
+    def _decode_set(self, payload: bytes) -> set[Any]:
+        return set(self._unpack(payload))
+
+    def _decode_frozenset(self, payload: bytes) -> frozenset[Any]:
+        return frozenset(self._unpack(payload))
+
+    def _decode_enum(self, payload: bytes) -> enum.Enum:
+        name, value = self._unpack(payload)
+        kind = self.registry.type_named(name)
+        if not issubclass(kind, enum.Enum):
+            raise CodecError(f"type name {name!r} is not an enum")
+        return kind(value)
+
+    def _decode_record(self, payload: bytes) -> Any:
+        name, fields = self._unpack(payload)
+        kind = self.registry.type_named(name)
+        if not attrs.has(kind):
+            raise CodecError(f"type name {name!r} is not a value object")
+        try:
+            return kind(**fields)
+        except (TypeError, ValueError) as e:
+            raise CodecError(f"cannot rebuild a {name}: {e}") from e
+
+
+def _same(obj: Any) -> Any:
+    return obj
+
+
+def _encode_uuid(obj: UUID) -> msgpack.ExtType:
+    return msgpack.ExtType(ExtCode.UUID, obj.bytes)
+
+
+def _decode_uuid(payload: bytes) -> UUID:
+    return UUID(bytes=payload)
+
+
+def _encode_datetime(obj: datetime) -> msgpack.ExtType:
+    offset = obj.utcoffset()
+    if offset is None:
+        msg = f"cannot encode a naive datetime ({obj.isoformat()}): give it a timezone"
+        raise CodecError(msg)
+    micros = (obj - _EPOCH) // _ONE_MICROSECOND
+    return msgpack.ExtType(ExtCode.DATETIME, _DATETIME.pack(micros, int(offset.total_seconds())))
+
+
+def _decode_datetime(payload: bytes) -> datetime:
+    micros, offset_seconds = _DATETIME.unpack(payload)
+    tz = UTC if offset_seconds == 0 else timezone(timedelta(seconds=offset_seconds))
+    return (_EPOCH + timedelta(microseconds=micros)).astimezone(tz)
+
+
+def _encode_date(obj: date) -> msgpack.ExtType:
+    return msgpack.ExtType(ExtCode.DATE, _INT32.pack(obj.toordinal() - _EPOCH_ORDINAL))
+
+
+def _decode_date(payload: bytes) -> date:
+    (days,) = _INT32.unpack(payload)
+    return date.fromordinal(days + _EPOCH_ORDINAL)
+
+
+def _encode_decimal(obj: Decimal) -> msgpack.ExtType:
+    return msgpack.ExtType(ExtCode.DECIMAL, str(obj).encode())
+
+
+def _decode_decimal(payload: bytes) -> Decimal:
+    return Decimal(payload.decode())
+
+
+def _encode_timedelta(obj: timedelta) -> msgpack.ExtType:
+    return msgpack.ExtType(ExtCode.TIMEDELTA, _INT64.pack(obj // _ONE_MICROSECOND))
+
+
+def _decode_timedelta(payload: bytes) -> timedelta:
+    (micros,) = _INT64.unpack(payload)
+    return timedelta(microseconds=micros)

@@ -1,0 +1,323 @@
+"""Per-subject data keys, wrapped under a master key, in the events' own database.
+
+Each data subject (a resident, a sampled person, a party to a dispute) gets a
+random 256-bit key. It is stored only wrapped (AES-GCM under the master key,
+bound to the subject id), in a table of the same database as the events. To
+erase a subject's personal data, :meth:`KeyStore.destroy` overwrites the wrapped
+key with nothing and keeps a tombstone, so every ciphertext sealed under it is
+unreadable from then on while the events themselves stay unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from grid_events.exceptions import ConfigurationError, PersonalDataErasedError
+
+__all__ = [
+    "InMemoryKeyStore",
+    "KeyStore",
+    "PostgresKeyStore",
+    "SQLiteKeyStore",
+    "master_key_id",
+]
+
+KEY_BYTES = 32
+NONCE_BYTES = 12
+TABLE = "grid_subject_keys"
+
+
+def master_key_id(master_key: bytes) -> str:
+    """Return a short public identifier of *master_key* (not the key, not reversible)."""
+    import hashlib  # noqa: PLC0415 (only needed here)
+
+    return hashlib.sha256(b"grid-events master key id\0" + master_key).hexdigest()[:16]
+
+
+class KeyStore(ABC):
+    """Create, fetch and destroy data keys of data subjects."""
+
+    def __init__(self, master_key: bytes) -> None:
+        if not isinstance(master_key, bytes) or len(master_key) != KEY_BYTES:
+            raise ConfigurationError("the master key must be 32 bytes (AES-256)")
+        self._master = AESGCM(master_key)
+        self._master_id = master_key_id(master_key)
+        self._lock = threading.Lock()
+
+    # -- the operations ------------------------------------------------------------
+
+    def get_or_create(self, subject_id: UUID) -> tuple[bytes, bool]:
+        """Return ``(key, created)`` for *subject_id*, making a key if it has none.
+
+        Raises :class:`PersonalDataErasedError` if the subject's key was destroyed:
+        erased people are not quietly given a new key.
+        """
+        with self._lock:
+            row = self._select(subject_id)
+            if row is not None:
+                return self._unwrap(subject_id, row), False
+            key = AESGCM.generate_key(bit_length=KEY_BYTES * 8)
+            nonce = os.urandom(NONCE_BYTES)
+            wrapped = nonce + self._master.encrypt(nonce, key, subject_id.bytes)
+            if not self._insert(subject_id, wrapped, self._master_id, _now()):
+                # Another process created it between our read and our write.
+                row = self._select(subject_id)
+                if row is None:  # pragma: no cover (a destroy raced the create)
+                    raise PersonalDataErasedError(subject_id)
+                return self._unwrap(subject_id, row), False
+            return key, True
+
+    def get(self, subject_id: UUID) -> bytes:
+        """Return the key of *subject_id*.
+
+        Raises :class:`PersonalDataErasedError` if it was destroyed, and
+        :class:`KeyError` if the subject never had one.
+        """
+        row = self._select(subject_id)
+        if row is None:
+            raise KeyError(subject_id)
+        return self._unwrap(subject_id, row)
+
+    def is_destroyed(self, subject_id: UUID) -> bool:
+        """Return whether the key of *subject_id* was destroyed."""
+        row = self._select(subject_id)
+        return row is not None and row[0] is None
+
+    def destroy(self, subject_id: UUID) -> None:
+        """Destroy the key of *subject_id*, keeping a tombstone. Idempotent."""
+        self._tombstone(subject_id, _now())
+
+    def discard(self, subject_id: UUID) -> None:
+        """Remove a key that was created but never used (a failed save)."""
+        self._delete(subject_id)
+
+    def rewrap(self, new_master_key: bytes) -> int:
+        """Re-wrap every live key under *new_master_key*; return how many.
+
+        After this, open stores with the new master key only.
+        """
+        new_store_master = AESGCM(new_master_key)
+        new_id = master_key_id(new_master_key)
+        count = 0
+        for subject_id, wrapped in list(self._live_keys()):
+            key = self._unwrap(subject_id, (wrapped, self._master_id))
+            nonce = os.urandom(NONCE_BYTES)
+            self._update(subject_id, nonce + new_store_master.encrypt(nonce, key, subject_id.bytes), new_id)
+            count += 1
+        self._master = new_store_master
+        self._master_id = new_id
+        return count
+
+    def _unwrap(self, subject_id: UUID, row: tuple[bytes | None, str]) -> bytes:
+        wrapped, wrapped_with = row
+        if wrapped is None:
+            raise PersonalDataErasedError(subject_id)
+        if wrapped_with != self._master_id:
+            raise ConfigurationError(
+                f"the key of {subject_id} is wrapped under master key {wrapped_with}, "
+                f"not the configured one ({self._master_id})"
+            )
+        return self._master.decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], subject_id.bytes)
+
+    # -- storage -----------------------------------------------------------------
+
+    @abstractmethod
+    def _select(self, subject_id: UUID) -> tuple[bytes | None, str] | None:
+        """Return ``(wrapped key or None if destroyed, master key id)``, or None if absent."""
+
+    @abstractmethod
+    def _insert(self, subject_id: UUID, wrapped: bytes, master_id: str, created_at: str) -> bool:
+        """Insert a new key row; return False if the subject already has one."""
+
+    @abstractmethod
+    def _update(self, subject_id: UUID, wrapped: bytes, master_id: str) -> None:
+        """Replace the wrapped key of a live row."""
+
+    @abstractmethod
+    def _tombstone(self, subject_id: UUID, destroyed_at: str) -> None:
+        """Set the row's wrapped key to NULL (inserting a tombstone if absent)."""
+
+    @abstractmethod
+    def _delete(self, subject_id: UUID) -> None:
+        """Delete the row of *subject_id*."""
+
+    @abstractmethod
+    def _live_keys(self) -> Iterator[tuple[UUID, bytes]]:
+        """Yield ``(subject id, wrapped key)`` of every key not destroyed."""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class InMemoryKeyStore(KeyStore):
+    """Keys in a dict: for tests and the in-memory application."""
+
+    def __init__(self, master_key: bytes) -> None:
+        super().__init__(master_key)
+        self._rows: dict[UUID, tuple[bytes | None, str]] = {}
+
+    def _select(self, subject_id: UUID) -> tuple[bytes | None, str] | None:
+        return self._rows.get(subject_id)
+
+    def _insert(self, subject_id: UUID, wrapped: bytes, master_id: str, created_at: str) -> bool:
+        del created_at
+        if subject_id in self._rows:
+            return False
+        self._rows[subject_id] = (wrapped, master_id)
+        return True
+
+    def _update(self, subject_id: UUID, wrapped: bytes, master_id: str) -> None:
+        self._rows[subject_id] = (wrapped, master_id)
+
+    def _tombstone(self, subject_id: UUID, destroyed_at: str) -> None:
+        del destroyed_at
+        self._rows[subject_id] = (None, self._rows.get(subject_id, (None, self._master_id))[1])
+
+    def _delete(self, subject_id: UUID) -> None:
+        self._rows.pop(subject_id, None)
+
+    def _live_keys(self) -> Iterator[tuple[UUID, bytes]]:
+        for subject_id, (wrapped, _) in self._rows.items():
+            if wrapped is not None:
+                yield subject_id, wrapped
+
+
+class SQLiteKeyStore(KeyStore):
+    """Keys in a table of the SQLite event database.
+
+    ``secure_delete`` overwrites a destroyed key's bytes in the database file,
+    and a WAL checkpoint after each destroy moves that into the main file, so no
+    earlier copy of the wrapped key is left behind in the write-ahead log.
+    """
+
+    def __init__(self, master_key: bytes, datastore: Any) -> None:
+        super().__init__(master_key)
+        self._datastore = datastore
+        with self._datastore.transaction(commit=True) as c:
+            c.execute(
+                f"CREATE TABLE IF NOT EXISTS {TABLE} ("
+                "subject_id TEXT PRIMARY KEY, wrapped_key BLOB, master_key_id TEXT NOT NULL, "
+                "created_at TEXT NOT NULL, destroyed_at TEXT)"
+            )
+
+    def _select(self, subject_id: UUID) -> tuple[bytes | None, str] | None:
+        with self._datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT wrapped_key, master_key_id FROM {TABLE} WHERE subject_id = ?", (subject_id.hex,))  # noqa: S608 (constant table name)
+            row = c.fetchone()
+        return None if row is None else (row[0], row[1])
+
+    def _insert(self, subject_id: UUID, wrapped: bytes, master_id: str, created_at: str) -> bool:
+        with self._datastore.transaction(commit=True) as c:
+            c.execute(
+                f"INSERT OR IGNORE INTO {TABLE} (subject_id, wrapped_key, master_key_id, created_at) "  # noqa: S608
+                "VALUES (?, ?, ?, ?)",
+                (subject_id.hex, wrapped, master_id, created_at),
+            )
+            return bool(c.sqlite_cursor.rowcount)
+
+    def _update(self, subject_id: UUID, wrapped: bytes, master_id: str) -> None:
+        with self._datastore.transaction(commit=True) as c:
+            c.execute(
+                f"UPDATE {TABLE} SET wrapped_key = ?, master_key_id = ? WHERE subject_id = ? AND wrapped_key IS NOT NULL",  # noqa: S608
+                (wrapped, master_id, subject_id.hex),
+            )
+
+    def _tombstone(self, subject_id: UUID, destroyed_at: str) -> None:
+        with self._datastore.transaction(commit=True) as c:
+            c.execute("PRAGMA secure_delete = ON")
+            c.execute(
+                f"INSERT INTO {TABLE} (subject_id, wrapped_key, master_key_id, created_at, destroyed_at) "  # noqa: S608
+                "VALUES (?, NULL, ?, ?, ?) ON CONFLICT (subject_id) DO UPDATE SET "
+                "wrapped_key = NULL, destroyed_at = COALESCE(destroyed_at, excluded.destroyed_at)",
+                (subject_id.hex, self._master_id, destroyed_at, destroyed_at),
+            )
+        self._checkpoint()
+
+    def _delete(self, subject_id: UUID) -> None:
+        with self._datastore.transaction(commit=True) as c:
+            c.execute(f"DELETE FROM {TABLE} WHERE subject_id = ?", (subject_id.hex,))  # noqa: S608
+
+    def _checkpoint(self) -> None:
+        with self._datastore.get_connection(commit=True) as connection:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def _live_keys(self) -> Iterator[tuple[UUID, bytes]]:
+        with self._datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT subject_id, wrapped_key FROM {TABLE} WHERE wrapped_key IS NOT NULL")  # noqa: S608
+            rows = c.fetchall()
+        for subject_hex, wrapped in rows:
+            yield UUID(subject_hex), wrapped
+
+
+class PostgresKeyStore(KeyStore):
+    """Keys in a table of the PostgreSQL event database (in its schema)."""
+
+    def __init__(self, master_key: bytes, datastore: Any) -> None:
+        super().__init__(master_key)
+        self._datastore = datastore
+        self._table = f'"{datastore.schema}".{TABLE}'
+        with self._datastore.transaction(commit=True) as c:
+            c.execute(
+                f"CREATE TABLE IF NOT EXISTS {self._table} ("
+                "subject_id UUID PRIMARY KEY, wrapped_key BYTEA, master_key_id TEXT NOT NULL, "
+                "created_at TIMESTAMPTZ NOT NULL, destroyed_at TIMESTAMPTZ)"
+            )
+
+    def _select(self, subject_id: UUID) -> tuple[bytes | None, str] | None:
+        with self._datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT wrapped_key, master_key_id FROM {self._table} WHERE subject_id = %s",  # noqa: S608
+                (subject_id,),
+            )
+            row = c.fetchone()
+        if row is None:
+            return None
+        wrapped = row["wrapped_key"]
+        return (None if wrapped is None else bytes(wrapped), row["master_key_id"])
+
+    def _insert(self, subject_id: UUID, wrapped: bytes, master_id: str, created_at: str) -> bool:
+        with self._datastore.transaction(commit=True) as c:
+            c.execute(
+                f"INSERT INTO {self._table} (subject_id, wrapped_key, master_key_id, created_at) "  # noqa: S608
+                "VALUES (%s, %s, %s, %s) ON CONFLICT (subject_id) DO NOTHING",
+                (subject_id, wrapped, master_id, created_at),
+            )
+            return bool(c.rowcount)
+
+    def _update(self, subject_id: UUID, wrapped: bytes, master_id: str) -> None:
+        with self._datastore.transaction(commit=True) as c:
+            c.execute(
+                f"UPDATE {self._table} SET wrapped_key = %s, master_key_id = %s "  # noqa: S608
+                "WHERE subject_id = %s AND wrapped_key IS NOT NULL",
+                (wrapped, master_id, subject_id),
+            )
+
+    def _tombstone(self, subject_id: UUID, destroyed_at: str) -> None:
+        with self._datastore.transaction(commit=True) as c:
+            c.execute(
+                f"INSERT INTO {self._table} (subject_id, wrapped_key, master_key_id, created_at, destroyed_at) "  # noqa: S608
+                "VALUES (%s, NULL, %s, %s, %s) ON CONFLICT (subject_id) DO UPDATE SET "
+                f"wrapped_key = NULL, destroyed_at = COALESCE({self._table}.destroyed_at, excluded.destroyed_at)",
+                (subject_id, self._master_id, destroyed_at, destroyed_at),
+            )
+
+    def _delete(self, subject_id: UUID) -> None:
+        with self._datastore.transaction(commit=True) as c:
+            c.execute(f"DELETE FROM {self._table} WHERE subject_id = %s", (subject_id,))  # noqa: S608
+
+    def _live_keys(self) -> Iterator[tuple[UUID, bytes]]:
+        with self._datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT subject_id, wrapped_key FROM {self._table} WHERE wrapped_key IS NOT NULL")  # noqa: S608
+            rows = c.fetchall()
+        for row in rows:
+            yield row["subject_id"], bytes(row["wrapped_key"])

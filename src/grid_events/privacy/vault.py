@@ -1,0 +1,80 @@
+"""Seal personal data before it enters an event; open it for those allowed to see it.
+
+Sealing encodes a value with the deterministic msgpack codec and encrypts it
+with AES-256-GCM under the data subject's own key; the nonce is random and the
+subject id and scheme are bound in as associated data, so a ciphertext cannot be
+moved to another subject unnoticed.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+from uuid import UUID
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from grid_events.codec import MsgpackTranscoder, TypeRegistry
+from grid_events.domain.values import SealedData
+from grid_events.exceptions import GridEventsError, PersonalDataErasedError
+from grid_events.privacy.keystore import NONCE_BYTES, KeyStore
+
+__all__ = ["SCHEME", "Vault"]
+
+SCHEME = "aes256gcm-v1"
+
+
+class Vault:
+    """Seals and opens personal data with per-subject keys from a :class:`KeyStore`."""
+
+    def __init__(self, keystore: KeyStore, registry: TypeRegistry) -> None:
+        self.keystore = keystore
+        self._transcoder = MsgpackTranscoder(registry)
+
+    def seal(self, subject_id: UUID, value: Any) -> tuple[SealedData, bool]:
+        """Encrypt *value* under the key of *subject_id*.
+
+        Returns the sealed data and whether a new key was created for it (so a
+        caller whose save then fails can :meth:`discard_key` it). Raises
+        :class:`PersonalDataErasedError` if the subject's key was destroyed.
+        """
+        key, created = self.keystore.get_or_create(subject_id)
+        nonce = os.urandom(NONCE_BYTES)
+        plaintext = self._transcoder.encode(value)
+        ciphertext = AESGCM(key).encrypt(nonce, plaintext, _associated_data(subject_id))
+        return SealedData(subject_id=subject_id, scheme=SCHEME, nonce=nonce, ciphertext=ciphertext), created
+
+    def open(self, sealed: SealedData) -> Any:
+        """Decrypt and decode *sealed*.
+
+        Raises :class:`PersonalDataErasedError` once the subject's key is destroyed.
+        """
+        if sealed.scheme != SCHEME:
+            raise GridEventsError(f"unknown sealing scheme {sealed.scheme!r}")
+        try:
+            key = self.keystore.get(sealed.subject_id)
+        except KeyError:
+            # No key ever existed here: treat as erased rather than reveal more.
+            raise PersonalDataErasedError(sealed.subject_id) from None
+        try:
+            plaintext = AESGCM(key).decrypt(sealed.nonce, sealed.ciphertext, _associated_data(sealed.subject_id))
+        except InvalidTag as e:
+            raise GridEventsError(f"sealed data of {sealed.subject_id} failed authentication") from e
+        return self._transcoder.decode(plaintext)
+
+    def is_erased(self, subject_id: UUID) -> bool:
+        """Return whether the key of *subject_id* has been destroyed."""
+        return self.keystore.is_destroyed(subject_id)
+
+    def erase(self, subject_id: UUID) -> None:
+        """Destroy the key of *subject_id*: everything sealed under it becomes unreadable."""
+        self.keystore.destroy(subject_id)
+
+    def discard_key(self, subject_id: UUID) -> None:
+        """Remove a key created by :meth:`seal` whose events were never saved."""
+        self.keystore.discard(subject_id)
+
+
+def _associated_data(subject_id: UUID) -> bytes:
+    return subject_id.bytes + SCHEME.encode()
