@@ -37,9 +37,7 @@ def test_a_registered_resident_keeps_cell_and_tags_and_seals_personal_data(
     app: GridApplication, worker: Actor, grid: GridCell
 ) -> None:
     """Registering stores the cell and tags in the clear and the personal data sealed."""
-    resident_id = app.register_resident(
-        ZHANG, grid, actor=worker, tags=frozenset({ResidentTag.ELDERLY_LIVING_ALONE})
-    )
+    resident_id = app.register_resident(ZHANG, grid, actor=worker, tags=frozenset({ResidentTag.ELDERLY_LIVING_ALONE}))
 
     resident = app.get_resident(resident_id)
     assert grid == resident.grid
@@ -134,9 +132,7 @@ def test_erasing_again_destroys_the_key_without_a_second_event(
 
 def test_bulk_import_registers_all_in_one_transaction(app: GridApplication, worker: Actor, grid: GridCell) -> None:
     """Importing a registry stores every resident, each readable afterwards."""
-    records = [
-        ResidentRecord(PersonalData(name=f"居民{i}", id_number="11010519491231002X"), grid) for i in range(25)
-    ]
+    records = [ResidentRecord(PersonalData(name=f"居民{i}", id_number="11010519491231002X"), grid) for i in range(25)]
 
     ids = app.import_residents(records, actor=worker)
 

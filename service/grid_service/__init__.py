@@ -1,0 +1,1 @@
+"""The grid_events service: projections from JetStream and their read API."""

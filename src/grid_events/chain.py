@@ -157,7 +157,11 @@ class ChainedEventStore(EventStore[UUID]):
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
-    def put(self, domain_events: Sequence[DomainEventProtocol[UUID]], **kwargs: Any) -> list[Recording[UUID]]:
+    def put(
+        self,
+        domain_events: Sequence[DomainEventProtocol[UUID]],
+        **kwargs: Any,  # noqa: ANN401 (passed through to the recorder, as eventsourcing does)
+    ) -> list[Recording[UUID]]:
         """Chain and store *domain_events* in one transaction."""
         batch_heads: dict[UUID, tuple[int, bytes]] = {}
         stored_events: list[StoredEvent] = []
@@ -219,9 +223,7 @@ class ChainedEventStore(EventStore[UUID]):
             return head[1]
         found = self.recorder.select_events(originator_id, gt=version - 1, lte=version, limit=1)
         if not found:
-            raise ChainError(
-                f"cannot chain a new event of {originator_id}: its version {version} is not stored"
-            )
+            raise ChainError(f"cannot chain a new event of {originator_id}: its version {version} is not stored")
         digest = stored_link_hash(found[0])
         self._remember(originator_id, version, digest)
         return digest

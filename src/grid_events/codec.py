@@ -210,10 +210,7 @@ class MsgpackTranscoder(Transcoder):
         kind = type(obj)
         name = self.registry.name_of(kind)
         if name is None:
-            msg = (
-                f"cannot encode a {kind.__module__}.{kind.__qualname__}: "
-                "register it with the codec's TypeRegistry"
-            )
+            msg = f"cannot encode a {kind.__module__}.{kind.__qualname__}: register it with the codec's TypeRegistry"
             raise CodecError(msg)
         if isinstance(obj, enum.Enum):
             payload = self._pack([name, self._native(obj.value)])

@@ -102,7 +102,7 @@ class StoreConfig:
         if backend not in _BACKENDS:
             raise ConfigurationError(f"GRID_EVENTS_STORE={backend!r}: choose one of {', '.join(_BACKENDS)}")
         return cls(
-            backend=backend,  # type: ignore[arg-type]  (checked just above)
+            backend=backend,
             sqlite_path=Path(env.get("GRID_EVENTS_SQLITE_PATH", str(data_dir / "events.sqlite3"))),
             postgres_dsn=env.get("GRID_EVENTS_POSTGRES_DSN", ""),
             postgres_schema=env.get("GRID_EVENTS_POSTGRES_SCHEMA", ""),

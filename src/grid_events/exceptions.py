@@ -6,8 +6,6 @@ exists, and raises one of these. Nothing is stored when one is raised.
 
 from __future__ import annotations
 
-from typing import Any
-
 __all__ = [
     "AggregateNotFoundError",
     "ConcurrentChangeError",
@@ -48,7 +46,7 @@ class InvalidTransitionError(GridEventsError):
     def __init__(
         self,
         aggregate: str,
-        aggregate_id: Any,
+        aggregate_id: object,
         state: str,
         command: str,
         hint: str = "",
@@ -92,7 +90,7 @@ class PermissionDeniedError(GridEventsError):
 class AggregateNotFoundError(GridEventsError, LookupError):
     """Raised when no aggregate of the asked kind exists with the given id."""
 
-    def __init__(self, aggregate: str, aggregate_id: Any) -> None:
+    def __init__(self, aggregate: str, aggregate_id: object) -> None:
         super().__init__(f"no {aggregate} with id {aggregate_id}")
         self.aggregate = aggregate
         self.aggregate_id = aggregate_id
@@ -105,7 +103,7 @@ class ConcurrentChangeError(GridEventsError):
     command if it still makes sense.
     """
 
-    def __init__(self, aggregate_id: Any, version: int) -> None:
+    def __init__(self, aggregate_id: object, version: int) -> None:
         super().__init__(
             f"aggregate {aggregate_id} was changed by someone else "
             f"(version {version} is already stored): reload it and retry"
@@ -117,7 +115,7 @@ class ConcurrentChangeError(GridEventsError):
 class PersonalDataErasedError(GridEventsError):
     """Raised when personal data is asked for after it was erased (its key destroyed)."""
 
-    def __init__(self, subject_id: Any) -> None:
+    def __init__(self, subject_id: object) -> None:
         super().__init__(f"the personal data of {subject_id} has been erased")
         self.subject_id = subject_id
 

@@ -118,14 +118,14 @@ class ApplicationCore(Application[UUID]):
         if not isinstance(aggregate_id, UUID):
             raise AggregateNotFoundError(kind.KIND, aggregate_id)
         try:
-            aggregate = self.repository.get(aggregate_id, version=version)
+            aggregate: object = self.repository.get(aggregate_id, version=version)
         except ESAggregateNotFoundError:
             raise AggregateNotFoundError(kind.KIND, aggregate_id) from None
         if not isinstance(aggregate, kind):
             raise AggregateNotFoundError(kind.KIND, aggregate_id)
         return aggregate
 
-    def save(self, *objs: Any, **kwargs: Any) -> Any:
+    def save(self, *objs: Any, **kwargs: Any) -> Any:  # noqa: ANN401 (eventsourcing's signature)
         """Save the new events of *objs* in one transaction.
 
         Raises :class:`ConcurrentChangeError` if another change to one of them

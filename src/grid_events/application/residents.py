@@ -90,9 +90,7 @@ class ResidentCommands(ApplicationCore):
             raise
         return [resident.id for resident in residents]
 
-    def correct_personal_data(
-        self, resident_id: UUID, personal: PersonalData, *, actor: Actor, reason: str
-    ) -> None:
+    def correct_personal_data(self, resident_id: UUID, personal: PersonalData, *, actor: Actor, reason: str) -> None:
         """Replace a resident's personal data with a corrected version (PIPL Art. 46)."""
         check_instance("personal", personal, PersonalData)
         resident = self.load(Resident, resident_id)

@@ -9,7 +9,7 @@ persistence layer adds to each stored event the hash of its predecessor (see
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, NoReturn, Self
+from typing import NoReturn, Self
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
@@ -53,7 +53,7 @@ class GridAggregate(Aggregate):
         actor: Actor,
         at: datetime | None,
         aggregate_id: UUID | None = None,
-        **fields: Any,
+        **fields: object,
     ) -> Self:
         """Create the aggregate with its first event, after checking *actor* and *at*."""
         check_instance("actor", actor, Actor)
@@ -73,7 +73,7 @@ class GridAggregate(Aggregate):
         *,
         actor: Actor,
         at: datetime | None,
-        **fields: Any,
+        **fields: object,
     ) -> None:
         """Record *event_class* with *fields*, after checking *actor* and *at*.
 
@@ -102,6 +102,4 @@ class GridAggregate(Aggregate):
         check_instance("actor", actor, Actor)
         if actor.role not in roles:
             names = " or ".join(role.value for role in roles)
-            raise PermissionDeniedError(
-                str(actor), f"{action}", f"only a {names} may {action}"
-            )
+            raise PermissionDeniedError(str(actor), f"{action}", f"only a {names} may {action}")

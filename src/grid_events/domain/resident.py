@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import Any, Self
+from typing import Self
 from uuid import UUID
 
 from grid_events.domain.base import GridAggregate
@@ -82,7 +82,7 @@ class Resident(GridAggregate):
         personal: SealedData
         reason: str
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Resident) -> None:
             aggregate.personal = self.personal
 
     class Tagged(GridAggregate.Event):
@@ -91,7 +91,7 @@ class Resident(GridAggregate):
         tag: ResidentTag
         reason: str
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Resident) -> None:
             aggregate.tags = aggregate.tags | {self.tag}
 
     class Untagged(GridAggregate.Event):
@@ -100,7 +100,7 @@ class Resident(GridAggregate):
         tag: ResidentTag
         reason: str
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Resident) -> None:
             aggregate.tags = aggregate.tags - {self.tag}
 
     class Transferred(GridAggregate.Event):
@@ -109,7 +109,7 @@ class Resident(GridAggregate):
         grid: GridCell
         reason: str
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Resident) -> None:
             aggregate.grid = self.grid
 
     class MovedOut(GridAggregate.Event):
@@ -118,7 +118,7 @@ class Resident(GridAggregate):
         moved_out_on: date
         reason: str
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Resident) -> None:
             aggregate.status = ResidentStatus.MOVED_OUT
             aggregate.moved_out_on = self.moved_out_on
 
@@ -128,7 +128,7 @@ class Resident(GridAggregate):
         grid: GridCell
         moved_in_on: date
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Resident) -> None:
             aggregate.status = ResidentStatus.LIVING_HERE
             aggregate.grid = self.grid
             aggregate.moved_in_on = self.moved_in_on
@@ -141,7 +141,7 @@ class Resident(GridAggregate):
         ends_on: date
         details: SealedData | None
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Resident) -> None:
             aggregate.isolation = (self.starts_on, self.ends_on)
 
     class HomeIsolationEnded(GridAggregate.Event):
@@ -150,10 +150,11 @@ class Resident(GridAggregate):
         ended_on: date
         reason: str
 
-        def apply(self, aggregate: Any) -> None:
-            starts_on, _ = aggregate.isolation
+        def apply(self, aggregate: Resident) -> None:
+            if aggregate.isolation is not None:
+                starts_on = aggregate.isolation[0]
+                aggregate.past_isolations = (*aggregate.past_isolations, (starts_on, self.ended_on))
             aggregate.isolation = None
-            aggregate.past_isolations = (*aggregate.past_isolations, (starts_on, self.ended_on))
 
     class PersonalDataErased(GridAggregate.Event):
         """The resident's personal data was erased on request (PIPL Art. 47).
@@ -165,7 +166,7 @@ class Resident(GridAggregate):
         reason: str
         request_ref: str
 
-        def apply(self, aggregate: Any) -> None:
+        def apply(self, aggregate: Resident) -> None:
             aggregate.status = ResidentStatus.ERASED
             aggregate.tags = frozenset()
             aggregate.isolation = None
@@ -309,9 +310,7 @@ class Resident(GridAggregate):
         if self.status is ResidentStatus.MOVED_OUT:
             self._refuse(self.status.value, "start home isolation", "the resident has moved out")
         if self.isolation is not None:
-            self._refuse(
-                "isolating", "start home isolation", f"the current period runs until {self.isolation[1]}"
-            )
+            self._refuse("isolating", "start home isolation", f"the current period runs until {self.isolation[1]}")
         check_date("starts_on", starts_on)
         check_date("ends_on", ends_on)
         if ends_on < starts_on:

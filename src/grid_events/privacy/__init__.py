@@ -1,0 +1,1 @@
+"""Personal data: sealing with per-subject keys, key storage, masking."""

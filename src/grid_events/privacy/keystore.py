@@ -199,7 +199,7 @@ class SQLiteKeyStore(KeyStore):
     earlier copy of the wrapped key is left behind in the write-ahead log.
     """
 
-    def __init__(self, master_key: bytes, datastore: Any) -> None:
+    def __init__(self, master_key: bytes, datastore: Any) -> None:  # noqa: ANN401 (an eventsourcing datastore)
         super().__init__(master_key)
         self._datastore = datastore
         with self._datastore.transaction(commit=True) as c:
@@ -227,7 +227,8 @@ class SQLiteKeyStore(KeyStore):
     def _update(self, subject_id: UUID, wrapped: bytes, master_id: str) -> None:
         with self._datastore.transaction(commit=True) as c:
             c.execute(
-                f"UPDATE {TABLE} SET wrapped_key = ?, master_key_id = ? WHERE subject_id = ? AND wrapped_key IS NOT NULL",  # noqa: S608
+                f"UPDATE {TABLE} SET wrapped_key = ?, master_key_id = ? "  # noqa: S608
+                "WHERE subject_id = ? AND wrapped_key IS NOT NULL",
                 (wrapped, master_id, subject_id.hex),
             )
 
@@ -262,7 +263,7 @@ class SQLiteKeyStore(KeyStore):
 class PostgresKeyStore(KeyStore):
     """Keys in a table of the PostgreSQL event database (in its schema)."""
 
-    def __init__(self, master_key: bytes, datastore: Any) -> None:
+    def __init__(self, master_key: bytes, datastore: Any) -> None:  # noqa: ANN401 (an eventsourcing datastore)
         super().__init__(master_key)
         self._datastore = datastore
         self._table = f'"{datastore.schema}".{TABLE}'
