@@ -16,7 +16,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError as ESAggregateNotFoundError
 from eventsourcing.application import Application
-from eventsourcing.persistence import EventStore, IntegrityError, Transcoder
+from eventsourcing.persistence import EventStore, IntegrityError, Recording, Transcoder
 from eventsourcing.utils import EnvType
 
 from grid_events.chain import ChainedEventStore, EventMapper
@@ -25,13 +25,15 @@ from grid_events.config import StoreConfig
 from grid_events.domain.base import GridAggregate
 from grid_events.exceptions import AggregateNotFoundError, ConcurrentChangeError, ConfigurationError
 from grid_events.privacy.keystore import InMemoryKeyStore, KeyStore, PostgresKeyStore, SQLiteKeyStore
-from grid_events.privacy.personal import PersonalData
+from grid_events.privacy.personal import PartyDetails, PersonalData, SampledPerson
 from grid_events.privacy.vault import Vault
 
-__all__ = ["ApplicationCore", "Clock"]
+__all__ = ["ApplicationCore", "Clock", "SaveListener"]
 
 A = TypeVar("A", bound=GridAggregate)
 Clock = Callable[[], datetime]
+SaveListener = Callable[[int], None]
+"""Called after each save with the highest notification id it stored."""
 
 
 def utc_now() -> datetime:
@@ -42,7 +44,8 @@ def utc_now() -> datetime:
 def sealed_types_registry() -> TypeRegistry:
     """Return the registry of everything the vault may seal: domain values and personal data."""
     registry = default_registry()
-    registry.register(PersonalData)
+    for kind in (PersonalData, PartyDetails, SampledPerson):
+        registry.register(kind)
     return registry
 
 
@@ -68,6 +71,7 @@ class ApplicationCore(Application[UUID]):
         if env:
             merged_env.update(env)
         self.clock: Clock = clock or utc_now
+        self._save_listeners: list[SaveListener] = []
         super().__init__(merged_env)
         try:
             self.vault = Vault(self._construct_keystore(), sealed_types_registry())
@@ -141,6 +145,24 @@ class ApplicationCore(Application[UUID]):
         except IntegrityError as e:
             aggregate_id, version = versions[0] if versions else (None, 0)
             raise ConcurrentChangeError(aggregate_id, version) from e
+
+    def add_save_listener(self, listener: SaveListener) -> None:
+        """Call *listener* after every save, with the highest notification id stored.
+
+        Listeners run in the saving thread and must be quick (e.g. set an
+        event): the outbox relay uses this to publish new events at once.
+        """
+        self._save_listeners.append(listener)
+
+    def remove_save_listener(self, listener: SaveListener) -> None:
+        """Stop calling *listener* after saves."""
+        self._save_listeners.remove(listener)
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        if recordings and self._save_listeners:
+            highest = max(recording.notification.id for recording in recordings)
+            for listener in list(self._save_listeners):
+                listener(highest)
 
     @contextmanager
     def sealing(self, subject_id: UUID) -> Iterator[None]:

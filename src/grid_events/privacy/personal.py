@@ -19,7 +19,9 @@ from grid_events.domain.checks import (
 from grid_events.exceptions import ValidationError
 
 __all__ = [
+    "PartyDetails",
     "PersonalData",
+    "SampledPerson",
     "mask_id_number",
     "mask_name",
     "mask_phone",
@@ -111,3 +113,36 @@ def mask_phone(phone: str) -> str:
     if len(digits) <= keep_head + keep_tail:
         return "*" * len(digits)
     return digits[:keep_head] + "*" * (len(digits) - keep_head - keep_tail) + digits[-keep_tail:]
+
+
+@attrs.frozen
+class PartyDetails:
+    """Who a party to a dispute is: sealed under the party's own key.
+
+    A party may be a resident (then sealed under the resident's key, so erasing
+    the resident erases this too), a shop's owner, or another person.
+    """
+
+    name: str = attrs.field(validator=text_validator(200))
+    phone: str = attrs.field(default="", validator=_check_phone)
+    id_number: str = attrs.field(default="", validator=optional_text_validator(32))
+    address: str = attrs.field(default="", validator=optional_text_validator(500))
+
+    def __repr__(self) -> str:
+        return f"PartyDetails(name={mask_name(self.name)!r}, …)"
+
+
+@attrs.frozen
+class SampledPerson:
+    """The person a sample was taken from, as the national sampling manual asks.
+
+    Sealed under the person's own key (their resident id when registered).
+    """
+
+    name: str = attrs.field(validator=text_validator(100))
+    id_number: str = attrs.field(default="", validator=optional_text_validator(32))
+    phone: str = attrs.field(default="", validator=_check_phone)
+    address: str = attrs.field(default="", validator=optional_text_validator(500))
+
+    def __repr__(self) -> str:
+        return f"SampledPerson(name={mask_name(self.name)!r}, …)"
