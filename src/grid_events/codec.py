@@ -71,6 +71,9 @@ _DATETIME = struct.Struct(">qi")
 _INT32 = struct.Struct(">i")
 _INT64 = struct.Struct(">q")
 _ONE_MICROSECOND = timedelta(microseconds=1)
+_SCALARS = frozenset({str, int, float, bool, type(None), bytes})
+_CACHE_SIZE = 4096
+"""Types msgpack encodes natively and deterministically, passed through as they are."""
 
 
 class TypeRegistry:
@@ -84,11 +87,17 @@ class TypeRegistry:
         self._by_name: dict[str, type] = {}
         self._by_type: dict[type, str] = {}
         self._fields: dict[type, tuple[str, ...]] = {}
+        self._cached: set[type] = set()
         for kind in types:
             self.register(kind)
 
-    def register(self, kind: type, name: str | None = None) -> None:
-        """Register *kind* (an Enum or an attrs class) under *name* (default: its class name)."""
+    def register(self, kind: type, name: str | None = None, *, cache: bool = False) -> None:
+        """Register *kind* (an Enum or an attrs class) under *name* (default: its class name).
+
+        With *cache*, codecs remember the encodings of recently seen instances
+        (the class must be frozen and hashable): worth it for small values that
+        recur in many events, such as the actor or the grid cell.
+        """
         if not (issubclass(kind, enum.Enum) or attrs.has(kind)):
             msg = f"{kind!r} is neither an Enum nor an attrs class"
             raise TypeError(msg)
@@ -102,6 +111,12 @@ class TypeRegistry:
         if attrs.has(kind):
             fields = attrs.fields(kind)
             self._fields[kind] = tuple(sorted(f.name for f in fields if f.init))
+        if cache:
+            self._cached.add(kind)
+
+    def is_cached(self, kind: type) -> bool:
+        """Return whether instances of *kind* may be cached by value."""
+        return kind in self._cached
 
     def alias(self, old_name: str, kind: type) -> None:
         """Decode values stored under *old_name* as *kind* (after a rename)."""
@@ -129,8 +144,12 @@ class TypeRegistry:
 def default_registry() -> TypeRegistry:
     """Return a registry of every value type of the grid_events domain."""
     from grid_events.domain import VALUE_TYPES  # noqa: PLC0415 (the domain imports nothing of ours)
+    from grid_events.domain.values import Actor, GridCell, Place  # noqa: PLC0415
 
-    return TypeRegistry(VALUE_TYPES)
+    registry = TypeRegistry(VALUE_TYPES)
+    for kind in (Actor, GridCell, Place):
+        registry.register(kind, cache=True)
+    return registry
 
 
 class MsgpackTranscoder(Transcoder):
@@ -145,12 +164,6 @@ class MsgpackTranscoder(Transcoder):
     def __init__(self, registry: TypeRegistry | None = None) -> None:
         self.registry = registry if registry is not None else default_registry()
         self._encoders: dict[type, Callable[[Any], Any]] = {
-            str: _same,
-            int: _same,
-            float: _same,
-            bool: _same,
-            type(None): _same,
-            bytes: _same,
             tuple: self._encode_tuple,
             dict: self._encode_dict,
             list: self._encode_list,
@@ -162,6 +175,8 @@ class MsgpackTranscoder(Transcoder):
             Decimal: _encode_decimal,
             timedelta: _encode_timedelta,
         }
+        # Payload bytes -> decoded value, for enums and cached (immutable) value classes.
+        self._decoded: dict[bytes, Any] = {}
         self._decoders: dict[int, Callable[[bytes], Any]] = {
             ExtCode.UUID: _decode_uuid,
             ExtCode.DATETIME: _decode_datetime,
@@ -178,8 +193,15 @@ class MsgpackTranscoder(Transcoder):
     # -- the Transcoder interface -------------------------------------------------
 
     def encode(self, obj: Any) -> bytes:
-        """Return the msgpack bytes of *obj*."""
-        return self._pack(self._native(obj))
+        """Return the msgpack bytes of *obj*.
+
+        Raises :class:`CodecError` for a value with no encoding: an unregistered
+        type, a naive datetime, an integer outside -2**63 … 2**64-1.
+        """
+        try:
+            return self._pack(self._native(obj))
+        except OverflowError as e:
+            raise CodecError(f"cannot encode an integer outside -2**63 … 2**64-1: {e}") from e
 
     def decode(self, data: bytes) -> Any:
         """Return the value encoded in *data*."""
@@ -204,29 +226,59 @@ class MsgpackTranscoder(Transcoder):
 
     def _native(self, obj: Any) -> Any:
         """Return *obj* as msgpack-native values and ExtTypes, maps sorted."""
-        encoder = self._encoders.get(type(obj))
-        if encoder is not None:
-            return encoder(obj)
         kind = type(obj)
+        if kind in _SCALARS:
+            return obj
+        encoder = self._encoders.get(kind)
+        if encoder is None:
+            encoder = self._encoder_for(kind)
+        return encoder(obj)
+
+    def _encoder_for(self, kind: type) -> Callable[[Any], Any]:
+        """Build, remember and return the encoder of a registered enum or value class."""
         name = self.registry.name_of(kind)
         if name is None:
             msg = f"cannot encode a {kind.__module__}.{kind.__qualname__}: register it with the codec's TypeRegistry"
             raise CodecError(msg)
-        if isinstance(obj, enum.Enum):
-            payload = self._pack([name, self._native(obj.value)])
-            return msgpack.ExtType(ExtCode.ENUM, payload)
-        fields = {field: self._native(getattr(obj, field)) for field in self.registry.field_names(kind)}
-        return msgpack.ExtType(ExtCode.RECORD, self._pack([name, fields]))
+        if issubclass(kind, enum.Enum):
+            # Members are singletons: encode each once.
+            members = {
+                member: msgpack.ExtType(ExtCode.ENUM, self._pack([name, self._native(member.value)])) for member in kind
+            }
+            encoder: Callable[[Any], Any] = members.__getitem__
+        else:
+            prefix = b"\x92" + self._pack(name)
+            field_names = self.registry.field_names(kind)
+            native = self._native
+
+            def encoder(obj: Any) -> msgpack.ExtType:
+                fields = {}
+                for field in field_names:
+                    value = getattr(obj, field)
+                    fields[field] = value if type(value) in _SCALARS else native(value)
+                return msgpack.ExtType(ExtCode.RECORD, prefix + self._pack(fields))
+
+            if self.registry.is_cached(kind):
+                encoder = _remembering(encoder)
+
+        self._encoders[kind] = encoder
+        return encoder
 
     def _encode_tuple(self, obj: tuple[Any, ...]) -> list[Any]:
-        return [self._native(item) for item in obj]
+        native = self._native
+        return [item if type(item) in _SCALARS else native(item) for item in obj]
 
     def _encode_list(self, obj: list[Any]) -> msgpack.ExtType:
         return msgpack.ExtType(ExtCode.LIST, self._pack([self._native(item) for item in obj]))
 
     def _encode_dict(self, obj: dict[Any, Any]) -> dict[Any, Any]:
         if all(type(key) is str for key in obj):
-            return {key: self._native(obj[key]) for key in sorted(obj)}
+            native = self._native
+            result = {}
+            for key in sorted(obj):
+                value = obj[key]
+                result[key] = value if type(value) in _SCALARS else native(value)
+            return result
         items = [(self._native(key), self._native(value)) for key, value in obj.items()]
         items.sort(key=lambda item: self._pack(item[0]))
         return dict(items)
@@ -274,25 +326,39 @@ class MsgpackTranscoder(Transcoder):
         return frozenset(self._unpack(payload))
 
     def _decode_enum(self, payload: bytes) -> enum.Enum:
+        member = self._decoded.get(payload)
+        if member is not None:
+            return member  # type: ignore[no-any-return]
         name, value = self._unpack(payload)
         kind = self.registry.type_named(name)
         if not issubclass(kind, enum.Enum):
             raise CodecError(f"type name {name!r} is not an enum")
-        return kind(value)
+        try:
+            member = kind(value)
+        except ValueError as e:
+            raise CodecError(f"{value!r} is not a member of {name}") from e
+        if len(self._decoded) >= _CACHE_SIZE:
+            self._decoded.clear()
+        self._decoded[payload] = member
+        return member
 
     def _decode_record(self, payload: bytes) -> Any:
+        cached = self._decoded.get(payload)
+        if cached is not None:
+            return cached
         name, fields = self._unpack(payload)
         kind = self.registry.type_named(name)
         if not attrs.has(kind):
             raise CodecError(f"type name {name!r} is not a value object")
         try:
-            return kind(**fields)
+            value = kind(**fields)
         except (TypeError, ValueError) as e:
             raise CodecError(f"cannot rebuild a {name}: {e}") from e
-
-
-def _same(obj: Any) -> Any:
-    return obj
+        if self.registry.is_cached(kind):
+            if len(self._decoded) >= _CACHE_SIZE:
+                self._decoded.clear()
+            self._decoded[payload] = value
+        return value
 
 
 def _encode_uuid(obj: UUID) -> msgpack.ExtType:
@@ -342,3 +408,19 @@ def _encode_timedelta(obj: timedelta) -> msgpack.ExtType:
 def _decode_timedelta(payload: bytes) -> timedelta:
     (micros,) = _INT64.unpack(payload)
     return timedelta(microseconds=micros)
+
+
+def _remembering(encoder: Callable[[Any], msgpack.ExtType]) -> Callable[[Any], msgpack.ExtType]:
+    """Wrap *encoder* with a bounded cache keyed by the (hashable, immutable) value."""
+    cache: dict[Any, msgpack.ExtType] = {}
+
+    def encode(obj: Any) -> msgpack.ExtType:
+        encoded = cache.get(obj)
+        if encoded is None:
+            encoded = encoder(obj)
+            if len(cache) >= _CACHE_SIZE:
+                cache.clear()
+            cache[obj] = encoded
+        return encoded
+
+    return encode

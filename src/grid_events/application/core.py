@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError as ESAggregateNotFoundError
-from eventsourcing.application import Application
+from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.persistence import EventStore, IntegrityError, Recording, Transcoder
 from eventsourcing.utils import EnvType
 
@@ -135,16 +135,26 @@ class ApplicationCore(Application[UUID]):
         Raises :class:`ConcurrentChangeError` if another change to one of them
         was saved first; then nothing of this save is stored.
         """
-        versions = [
-            (obj.id, obj.pending_events[0].originator_version)
-            for obj in objs
-            if isinstance(obj, GridAggregate) and obj.pending_events
-        ]
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        for obj in objs:
+            if isinstance(obj, GridAggregate):
+                # A plain class check: eventsourcing's runtime Protocol checks cost
+                # more than everything else a bulk import does per event.
+                processing_event.events.extend(obj.collect_events())
+                processing_event.aggregates[obj.id] = obj
+            else:
+                processing_event.collect_events(obj)
+        processing_event.saved_kwargs.update(kwargs)
         try:
-            return super().save(*objs, **kwargs)
+            recordings = self._record(processing_event)
         except IntegrityError as e:
-            aggregate_id, version = versions[0] if versions else (None, 0)
-            raise ConcurrentChangeError(aggregate_id, version) from e
+            first = processing_event.events[0] if processing_event.events else None
+            raise ConcurrentChangeError(
+                getattr(first, "originator_id", None), getattr(first, "originator_version", 0)
+            ) from e
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        return recordings
 
     def add_save_listener(self, listener: SaveListener) -> None:
         """Call *listener* after every save, with the highest notification id stored.

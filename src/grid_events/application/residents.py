@@ -60,35 +60,34 @@ class ResidentCommands(ApplicationCore):
     def import_residents(self, records: Iterable[ResidentRecord], *, actor: Actor) -> list[UUID]:
         """Register many residents in one transaction: all of them, or none.
 
-        This is the bulk path for importing an existing registry.
+        This is the bulk path for importing an existing registry: the keys of
+        all the residents are made in one transaction and their events saved in
+        another; if the second fails, the keys are discarded again.
         """
-        residents: list[Resident] = []
-        created_keys: list[UUID] = []
+        checked = [check_instance(f"records[{index}]", record, ResidentRecord) for index, record in enumerate(records)]
+        resident_ids = [uuid4() for _ in checked]
         at = self.now()
+        sealed = self.vault.seal_new(
+            [(rid, record.personal) for rid, record in zip(resident_ids, checked, strict=True)]
+        )
         try:
-            for index, record in enumerate(records):
-                check_instance(f"records[{index}]", record, ResidentRecord)
-                resident_id = uuid4()
-                sealed, created = self.vault.seal(resident_id, record.personal)
-                if created:
-                    created_keys.append(resident_id)
-                residents.append(
-                    Resident.register(
-                        resident_id,
-                        grid=record.grid,
-                        personal=sealed,
-                        actor=actor,
-                        tags=record.tags,
-                        moved_in_on=record.moved_in_on,
-                        at=at,
-                    )
+            residents = [
+                Resident.register(
+                    resident_id,
+                    grid=record.grid,
+                    personal=personal,
+                    actor=actor,
+                    tags=record.tags,
+                    moved_in_on=record.moved_in_on,
+                    at=at,
                 )
+                for resident_id, record, personal in zip(resident_ids, checked, sealed, strict=True)
+            ]
             self.save(*residents)
         except BaseException:
-            for resident_id in created_keys:
-                self.vault.discard_key(resident_id)
+            self.vault.discard_keys(resident_ids)
             raise
-        return [resident.id for resident in residents]
+        return resident_ids
 
     def correct_personal_data(self, resident_id: UUID, personal: PersonalData, *, actor: Actor, reason: str) -> None:
         """Replace a resident's personal data with a corrected version (PIPL Art. 46)."""

@@ -13,12 +13,13 @@ from __future__ import annotations
 import os
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from eventsourcing.persistence import IntegrityError
 
 from grid_events.exceptions import ConfigurationError, PersonalDataErasedError
 
@@ -75,6 +76,23 @@ class KeyStore(ABC):
                 return self._unwrap(subject_id, row), False
             return key, True
 
+    def create_many(self, subject_ids: Sequence[UUID]) -> list[bytes]:
+        """Create keys for many new subjects in one transaction; return them in order.
+
+        The bulk path for imports. Raises :class:`ValueError` (and creates none)
+        if any subject already has a key or a tombstone.
+        """
+        keys = [AESGCM.generate_key(bit_length=KEY_BYTES * 8) for _ in subject_ids]
+        rows = []
+        created_at = _now()
+        for subject_id, key in zip(subject_ids, keys, strict=True):
+            nonce = os.urandom(NONCE_BYTES)
+            rows.append((subject_id, nonce + self._master.encrypt(nonce, key, subject_id.bytes)))
+        with self._lock:
+            if not self._insert_many(rows, self._master_id, created_at):
+                raise ValueError("some of these subjects already have a key")
+        return keys
+
     def get(self, subject_id: UUID) -> bytes:
         """Return the key of *subject_id*.
 
@@ -97,7 +115,12 @@ class KeyStore(ABC):
 
     def discard(self, subject_id: UUID) -> None:
         """Remove a key that was created but never used (a failed save)."""
-        self._delete(subject_id)
+        self._delete([subject_id])
+
+    def discard_many(self, subject_ids: Sequence[UUID]) -> None:
+        """Remove many keys that were created but never used, in one transaction."""
+        if subject_ids:
+            self._delete(subject_ids)
 
     def rewrap(self, new_master_key: bytes) -> int:
         """Re-wrap every live key under *new_master_key*; return how many.
@@ -138,6 +161,10 @@ class KeyStore(ABC):
         """Insert a new key row; return False if the subject already has one."""
 
     @abstractmethod
+    def _insert_many(self, rows: list[tuple[UUID, bytes]], master_id: str, created_at: str) -> bool:
+        """Insert many new key rows in one transaction; insert none and return False on any conflict."""
+
+    @abstractmethod
     def _update(self, subject_id: UUID, wrapped: bytes, master_id: str) -> None:
         """Replace the wrapped key of a live row."""
 
@@ -146,8 +173,8 @@ class KeyStore(ABC):
         """Set the row's wrapped key to NULL (inserting a tombstone if absent)."""
 
     @abstractmethod
-    def _delete(self, subject_id: UUID) -> None:
-        """Delete the row of *subject_id*."""
+    def _delete(self, subject_ids: Sequence[UUID]) -> None:
+        """Delete the rows of *subject_ids*."""
 
     @abstractmethod
     def _live_keys(self) -> Iterator[tuple[UUID, bytes]]:
@@ -175,6 +202,14 @@ class InMemoryKeyStore(KeyStore):
         self._rows[subject_id] = (wrapped, master_id)
         return True
 
+    def _insert_many(self, rows: list[tuple[UUID, bytes]], master_id: str, created_at: str) -> bool:
+        del created_at
+        if any(subject_id in self._rows for subject_id, _ in rows) or len({s for s, _ in rows}) != len(rows):
+            return False
+        for subject_id, wrapped in rows:
+            self._rows[subject_id] = (wrapped, master_id)
+        return True
+
     def _update(self, subject_id: UUID, wrapped: bytes, master_id: str) -> None:
         self._rows[subject_id] = (wrapped, master_id)
 
@@ -182,8 +217,9 @@ class InMemoryKeyStore(KeyStore):
         del destroyed_at
         self._rows[subject_id] = (None, self._rows.get(subject_id, (None, self._master_id))[1])
 
-    def _delete(self, subject_id: UUID) -> None:
-        self._rows.pop(subject_id, None)
+    def _delete(self, subject_ids: Sequence[UUID]) -> None:
+        for subject_id in subject_ids:
+            self._rows.pop(subject_id, None)
 
     def _live_keys(self) -> Iterator[tuple[UUID, bytes]]:
         for subject_id, (wrapped, _) in self._rows.items():
@@ -224,6 +260,18 @@ class SQLiteKeyStore(KeyStore):
             )
             return bool(c.sqlite_cursor.rowcount)
 
+    def _insert_many(self, rows: list[tuple[UUID, bytes]], master_id: str, created_at: str) -> bool:
+        try:
+            with self._datastore.transaction(commit=True) as c:
+                c.executemany(
+                    f"INSERT INTO {TABLE} (subject_id, wrapped_key, master_key_id, created_at) "  # noqa: S608
+                    "VALUES (?, ?, ?, ?)",
+                    [(subject_id.hex, wrapped, master_id, created_at) for subject_id, wrapped in rows],
+                )
+        except IntegrityError:
+            return False
+        return True
+
     def _update(self, subject_id: UUID, wrapped: bytes, master_id: str) -> None:
         with self._datastore.transaction(commit=True) as c:
             c.execute(
@@ -243,9 +291,9 @@ class SQLiteKeyStore(KeyStore):
             )
         self._checkpoint()
 
-    def _delete(self, subject_id: UUID) -> None:
+    def _delete(self, subject_ids: Sequence[UUID]) -> None:
         with self._datastore.transaction(commit=True) as c:
-            c.execute(f"DELETE FROM {TABLE} WHERE subject_id = ?", (subject_id.hex,))  # noqa: S608
+            c.executemany(f"DELETE FROM {TABLE} WHERE subject_id = ?", [(s.hex,) for s in subject_ids])  # noqa: S608
 
     def _checkpoint(self) -> None:
         with self._datastore.get_connection(commit=True) as connection:
@@ -295,6 +343,18 @@ class PostgresKeyStore(KeyStore):
             )
             return bool(c.rowcount)
 
+    def _insert_many(self, rows: list[tuple[UUID, bytes]], master_id: str, created_at: str) -> bool:
+        try:
+            with self._datastore.transaction(commit=True) as c:
+                c.executemany(
+                    f"INSERT INTO {self._table} (subject_id, wrapped_key, master_key_id, created_at) "  # noqa: S608
+                    "VALUES (%s, %s, %s, %s)",
+                    [(subject_id, wrapped, master_id, created_at) for subject_id, wrapped in rows],
+                )
+        except IntegrityError:
+            return False
+        return True
+
     def _update(self, subject_id: UUID, wrapped: bytes, master_id: str) -> None:
         with self._datastore.transaction(commit=True) as c:
             c.execute(
@@ -312,9 +372,9 @@ class PostgresKeyStore(KeyStore):
                 (subject_id, self._master_id, destroyed_at, destroyed_at),
             )
 
-    def _delete(self, subject_id: UUID) -> None:
+    def _delete(self, subject_ids: Sequence[UUID]) -> None:
         with self._datastore.transaction(commit=True) as c:
-            c.execute(f"DELETE FROM {self._table} WHERE subject_id = %s", (subject_id,))  # noqa: S608
+            c.executemany(f"DELETE FROM {self._table} WHERE subject_id = %s", [(s,) for s in subject_ids])  # noqa: S608
 
     def _live_keys(self) -> Iterator[tuple[UUID, bytes]]:
         with self._datastore.transaction(commit=False) as c:

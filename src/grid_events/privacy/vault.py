@@ -9,6 +9,7 @@ moved to another subject unnoticed.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -45,6 +46,20 @@ class Vault:
         ciphertext = AESGCM(key).encrypt(nonce, plaintext, _associated_data(subject_id))
         return SealedData(subject_id=subject_id, scheme=SCHEME, nonce=nonce, ciphertext=ciphertext), created
 
+    def seal_new(self, items: Sequence[tuple[UUID, Any]]) -> list[SealedData]:
+        """Seal each ``(subject id, value)`` under a new key made for that subject, in bulk.
+
+        All the keys are created in one transaction; the subjects must not have
+        keys yet. Pair with :meth:`discard_keys` if the save that follows fails.
+        """
+        keys = self.keystore.create_many([subject_id for subject_id, _ in items])
+        sealed = []
+        for (subject_id, value), key in zip(items, keys, strict=True):
+            nonce = os.urandom(NONCE_BYTES)
+            ciphertext = AESGCM(key).encrypt(nonce, self._transcoder.encode(value), _associated_data(subject_id))
+            sealed.append(SealedData(subject_id=subject_id, scheme=SCHEME, nonce=nonce, ciphertext=ciphertext))
+        return sealed
+
     def open(self, sealed: SealedData) -> Any:
         """Decrypt and decode *sealed*.
 
@@ -74,6 +89,10 @@ class Vault:
     def discard_key(self, subject_id: UUID) -> None:
         """Remove a key created by :meth:`seal` whose events were never saved."""
         self.keystore.discard(subject_id)
+
+    def discard_keys(self, subject_ids: Sequence[UUID]) -> None:
+        """Remove keys created by :meth:`seal_new` whose events were never saved."""
+        self.keystore.discard_many(subject_ids)
 
 
 def _associated_data(subject_id: UUID) -> bytes:

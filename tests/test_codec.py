@@ -1,0 +1,199 @@
+"""The msgpack codec: round trips, determinism, the documented byte layout, clear errors."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import attrs
+import msgpack
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from grid_events import Actor, CodecError, GridCell, MsgpackTranscoder, Role, TypeRegistry
+from grid_events.codec import ExtCode, default_registry
+from strategies import int64s, same_value, values
+
+CODEC = MsgpackTranscoder()
+
+
+@given(values)
+def test_every_supported_value_round_trips_with_its_type(value: Any) -> None:
+    """Decoding the encoding gives back an equal value of the same types, all the way down."""
+    assert same_value(value, CODEC.decode(CODEC.encode(value)))
+
+
+@given(st.dictionaries(st.text(max_size=5), int64s, max_size=8), st.randoms())
+def test_maps_encode_the_same_whatever_their_insertion_order(mapping: dict[str, int], rng: Any) -> None:
+    """Equal dicts built in different orders give identical bytes."""
+    items = list(mapping.items())
+    rng.shuffle(items)
+    assert CODEC.encode(mapping) == CODEC.encode(dict(items))
+
+
+@given(st.frozensets(int64s | st.text(max_size=5), max_size=8))
+def test_sets_encode_the_same_whatever_their_iteration_order(items: frozenset[Any]) -> None:
+    """A set's bytes depend on its members only, not on hash order."""
+    rebuilt = frozenset(reversed(list(items)))
+    assert CODEC.encode(items) == CODEC.encode(rebuilt)
+    assert CODEC.encode(set(items)) == CODEC.encode(set(rebuilt))
+
+
+@given(values)
+def test_encoding_is_a_function_of_the_value(value: Any) -> None:
+    """Encoding a decoded value again gives the same bytes (a fixed point)."""
+    encoded = CODEC.encode(value)
+    assert encoded == CODEC.encode(CODEC.decode(encoded))
+
+
+def _str(text: str) -> bytes:
+    """A msgpack fixstr (the layout test only uses strings under 32 bytes)."""
+    data = text.encode()
+    assert len(data) < 32
+    return bytes([0xA0 | len(data)]) + data
+
+
+def _ext(code: int, payload: bytes) -> bytes:
+    """A msgpack extension: fixext for 1/2/4/8/16 bytes, else ext 8."""
+    fixext = {1: 0xD4, 2: 0xD5, 4: 0xD6, 8: 0xD7, 16: 0xD8}
+    if len(payload) in fixext:
+        return bytes([fixext[len(payload)], code]) + payload
+    assert len(payload) < 256
+    return bytes([0xC7, len(payload), code]) + payload
+
+
+def _enum(name: str, value: str) -> bytes:
+    return _ext(9, b"\x92" + _str(name) + _str(value))
+
+
+def test_the_byte_layout_is_the_documented_one() -> None:
+    """The bytes of a known value match docs/codec.md, written here from the spec, not the codec."""
+    value = {
+        "id": UUID("12345678-1234-5678-1234-567812345678"),
+        "at": datetime(2026, 11, 2, 9, 30, tzinfo=timezone(timedelta(hours=8))),
+        "on": date(2026, 11, 2),
+        "amount": Decimal("12.50"),
+        "role": Role.SUPERVISOR,
+        "actor": Actor("w-1", Role.GRID_WORKER),
+        "items": ("a", 1),
+    }
+    micros = int(datetime(2026, 11, 2, 1, 30, tzinfo=UTC).timestamp()) * 10**6
+    days = (date(2026, 11, 2) - date(1970, 1, 1)).days
+    actor_fields = b"\x82" + _str("role") + _enum("Role", "grid_worker") + _str("worker_id") + _str("w-1")
+
+    expected = (
+        b"\x87"  # a map of 7 entries, keys in sorted order
+        + _str("actor")
+        + _ext(10, b"\x92" + _str("Actor") + actor_fields)
+        + _str("amount")
+        + _ext(4, b"12.50")
+        + _str("at")
+        + _ext(2, micros.to_bytes(8, "big", signed=True) + (8 * 3600).to_bytes(4, "big", signed=True))
+        + _str("id")
+        + _ext(1, bytes.fromhex("12345678123456781234567812345678"))
+        + _str("items")
+        + b"\x92"
+        + _str("a")
+        + b"\x01"
+        + _str("on")
+        + _ext(3, days.to_bytes(4, "big", signed=True))
+        + _str("role")
+        + _enum("Role", "supervisor")
+    )
+
+    assert expected.hex() == CODEC.encode(value).hex()
+
+
+def test_arrays_decode_as_tuples_and_lists_keep_their_type() -> None:
+    """A plain msgpack array is a tuple; a Python list travels as the LIST extension."""
+    assert (1, 2) == CODEC.decode(msgpack.packb([1, 2]))
+    assert [1, 2] == CODEC.decode(CODEC.encode([1, 2]))
+    assert ExtCode.LIST == msgpack.unpackb(CODEC.encode([1]), ext_hook=lambda code, _: code)
+
+
+def test_a_naive_datetime_is_refused() -> None:
+    """Events record instants: a datetime without a timezone is a mistake, refused clearly."""
+    with pytest.raises(CodecError, match="naive datetime"):
+        CODEC.encode(datetime(2026, 1, 1))  # noqa: DTZ001 (the point of the test)
+
+
+def test_an_unregistered_type_is_refused_naming_it() -> None:
+    """Encoding an unknown class says which class and how to fix it."""
+
+    @attrs.frozen
+    class Unknown:
+        x: int
+
+    with pytest.raises(CodecError, match=r"Unknown.*register it"):
+        CODEC.encode(Unknown(1))
+
+
+def test_a_registered_type_of_your_own_round_trips() -> None:
+    """Developers register their own value objects and enums by name."""
+
+    class Colour(enum.Enum):
+        RED = "red"
+
+    @attrs.frozen
+    class Sign:
+        colour: Colour
+        text: str
+
+    registry = default_registry()
+    registry.register(Colour)
+    registry.register(Sign, name="StreetSign")
+    codec = MsgpackTranscoder(registry)
+
+    assert Sign(Colour.RED, "停") == codec.decode(codec.encode(Sign(Colour.RED, "停")))
+
+
+def test_a_renamed_type_still_decodes_through_an_alias() -> None:
+    """Old bytes stored under a former class name decode after registering an alias."""
+    old = TypeRegistry([Role])
+    old.register(GridCell, name="Cell")
+    stored = MsgpackTranscoder(old).encode(GridCell("江南", "飞凤", "03"))
+
+    registry = default_registry()
+    registry.alias("Cell", GridCell)
+
+    assert GridCell("江南", "飞凤", "03") == MsgpackTranscoder(registry).decode(stored)
+
+
+def test_two_types_cannot_share_a_name() -> None:
+    """Registering a second class under a taken name is refused."""
+
+    @attrs.frozen
+    class Actor:  # same name as the domain's Actor
+        x: int
+
+    with pytest.raises(ValueError, match="already registered"):
+        default_registry().register(Actor)
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [b"", b"\xc1", b"\xd8\x63" + bytes(16), b"\xc7\x03\x0a\x91\xa1x"],
+    ids=["empty", "reserved byte", "unknown extension", "truncated record"],
+)
+def test_garbage_bytes_raise_a_codec_error(garbage: bytes) -> None:
+    """Bytes that are not a valid encoding raise CodecError, never something obscure."""
+    with pytest.raises(CodecError):
+        CODEC.decode(garbage)
+
+
+def test_a_record_with_an_invalid_field_is_refused_on_decoding() -> None:
+    """Decoding rebuilds value objects through their validators, so corrupt data is caught."""
+    fields = {"role": msgpack.ExtType(ExtCode.ENUM, msgpack.packb(["Role", "mediator"])), "worker_id": ""}
+    corrupt = msgpack.packb(msgpack.ExtType(ExtCode.RECORD, msgpack.packb(["Actor", fields])))
+    with pytest.raises(CodecError, match="Actor"):
+        CODEC.decode(corrupt)
+
+
+def test_an_integer_beyond_64_bits_is_refused() -> None:
+    """Msgpack integers are 64-bit; a larger one is refused with a CodecError, not an overflow."""
+    with pytest.raises(CodecError, match="integer"):
+        CODEC.encode({"n": 2**64})
