@@ -31,7 +31,7 @@ import attrs
 
 from grid_events.exceptions import ConfigurationError
 
-__all__ = ["StoreConfig", "decode_master_key", "encode_master_key", "new_master_key"]
+__all__ = ["StoreConfig", "decode_master_key", "encode_master_key", "new_master_key", "redact_dsn"]
 
 Backend = Literal["memory", "sqlite", "postgres"]
 _BACKENDS: tuple[Backend, ...] = ("memory", "sqlite", "postgres")
@@ -59,13 +59,22 @@ def decode_master_key(text: str) -> bytes:
     return key
 
 
+def redact_dsn(dsn: str) -> str:
+    """Return *dsn* with its password replaced by ``***`` (for logs and reprs)."""
+    parts = urlsplit(dsn)
+    if parts.password is None:
+        return repr(dsn)
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return repr(parts._replace(netloc=netloc).geturl())
+
+
 @attrs.frozen
 class StoreConfig:
     """Which database holds the events and keys, and the master key for the keys."""
 
     backend: Backend = "sqlite"
     sqlite_path: Path = Path(DEFAULT_DATA_DIR) / "events.sqlite3"
-    postgres_dsn: str = ""
+    postgres_dsn: str = attrs.field(default="", repr=redact_dsn)
     postgres_schema: str = ""
     master_key: bytes | None = attrs.field(default=None, repr=False)
     master_key_file: Path | None = None
