@@ -96,6 +96,16 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreConfi
 
 
 @pytest.fixture
+def postgres_store() -> Iterator[StoreConfig]:
+    """A PostgreSQL store in a fresh schema (skipped without a server, failed in CI)."""
+    schema = PostgresSchema(postgres_dsn())
+    try:
+        yield StoreConfig.postgres(schema.dsn, schema=schema.name, master_key=bytes(range(32)))
+    finally:
+        schema.drop()
+
+
+@pytest.fixture
 def app(store: StoreConfig, clock: Clock) -> Iterator[GridApplication]:
     """A GridApplication on each store, closed afterwards."""
     application = GridApplication(store, clock=clock)

@@ -52,7 +52,11 @@ def sealed_types_registry() -> TypeRegistry:
 class ApplicationCore(Application[UUID]):
     """Storage, clock and vault for the command mixins of GridApplication."""
 
-    name = "GridEvents"
+    def __init_subclass__(cls, **kwargs: Any) -> None:  # noqa: ANN401 (eventsourcing's signature)
+        # eventsourcing names each subclass after itself, and the name picks the
+        # PostgreSQL tables: keep one name, so a subclass reads the same store.
+        super().__init_subclass__(**kwargs)
+        cls.name = "GridEvents"
 
     def __init__(
         self,
