@@ -5,7 +5,7 @@ from __future__ import annotations
 import stat
 import threading
 from pathlib import Path
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -18,6 +18,7 @@ from grid_events import (
     GridCell,
     PersonalData,
     Resident,
+    ResidentRecord,
     StoreConfig,
 )
 from grid_events.config import decode_master_key, encode_master_key, new_master_key, postgres_env
@@ -183,3 +184,16 @@ def test_a_dsn_without_database_is_refused() -> None:
     """The DSN must name a database."""
     with pytest.raises(ConfigurationError, match="must name a database"):
         postgres_env("postgresql://grid@localhost")
+
+
+def test_a_bulk_save_numbers_its_events_consecutively_after_what_is_stored(tmp_path: Path, worker: Actor) -> None:
+    """Batched inserts give each event the next notification id, with no gap, after earlier saves."""
+    with GridApplication(StoreConfig.sqlite(tmp_path / "events.sqlite3")) as app:
+        app.register_resident(PERSON, GridCell("江南", "飞凤", "03"), actor=worker)
+        ids = app.import_residents(
+            [ResidentRecord(PERSON, GridCell("江南", "飞凤", "03")) for _ in range(50)], actor=worker
+        )
+        notifications = app.recorder.select_notifications(1, 100)
+
+    assert list(range(1, 52)) == [notification.id for notification in notifications]
+    assert ids == [UUID(str(notification.originator_id)) for notification in notifications[1:]]

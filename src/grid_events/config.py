@@ -129,6 +129,7 @@ class StoreConfig:
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                 "SQLITE_DBNAME": str(self.sqlite_path),
                 "SQLITE_LOCK_TIMEOUT": "30",
+                "APPLICATION_RECORDER_TOPIC": "grid_events.persistence:BulkSQLiteApplicationRecorder",
             }
         return {"PERSISTENCE_MODULE": "eventsourcing.postgres", **postgres_env(self.postgres_dsn, self.postgres_schema)}
 
