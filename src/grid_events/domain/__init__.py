@@ -7,7 +7,7 @@ without any database, network or clock.
 
 from __future__ import annotations
 
-from grid_events.domain import dispute, resident, site_shift, task, values
+from grid_events.domain import dispute, inspection, resident, site_shift, task, values
 from grid_events.domain.base import GridAggregate
 from grid_events.domain.dispute import Dispute
 from grid_events.domain.resident import Resident, ResidentStatus, ResidentTag
@@ -37,6 +37,7 @@ VALUE_TYPES: tuple[type, ...] = (
     *values.VALUE_TYPES,
     *resident.VALUE_TYPES,
     *task.VALUE_TYPES,
+    *inspection.VALUE_TYPES,
     *dispute.VALUE_TYPES,
     *site_shift.VALUE_TYPES,
 )
