@@ -9,7 +9,7 @@ from __future__ import annotations
 from grid_events.application import GridApplication, ResidentRecord
 from grid_events.application.disputes import PartyInput
 from grid_events.codec import CodecError, MsgpackTranscoder, TypeRegistry
-from grid_events.config import StoreConfig
+from grid_events.config import StoreConfig, decode_master_key, encode_master_key, new_master_key
 from grid_events.domain.base import GridAggregate
 from grid_events.domain.dispute import Dispute
 from grid_events.domain.inspection import (
@@ -140,7 +140,10 @@ __all__ = [
     "Term",
     "TypeRegistry",
     "ValidationError",
+    "decode_master_key",
+    "encode_master_key",
     "mask_id_number",
     "mask_name",
     "mask_phone",
+    "new_master_key",
 ]

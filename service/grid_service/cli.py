@@ -1,5 +1,0 @@
-"""PLACEHOLDER command line."""
-
-
-def main() -> None:
-    """PLACEHOLDER."""
