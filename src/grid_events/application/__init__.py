@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from grid_events.application.core import project
 from grid_events.application.disputes import DisputeCommands
 from grid_events.application.residents import ResidentCommands, ResidentRecord
 from grid_events.application.sites import SiteShiftCommands
@@ -36,3 +37,4 @@ class GridApplication(ResidentCommands, TaskCommands, DisputeCommands, SiteShift
         Dispute: 50,
         SiteShift: 100,
     }
+    snapshotting_projectors: ClassVar[dict[type[Any], Any]] = dict.fromkeys(snapshotting_intervals, project)

@@ -9,6 +9,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError as ESAggregateNotFoundError
 from eventsourcing.application import Application
 
+from grid_events.application.core import project
 from grid_events.domain.base import GridAggregate
 from grid_events.domain.checks import check_aware
 from grid_events.exceptions import AggregateNotFoundError, ValidationError
@@ -48,6 +49,6 @@ def aggregate_as_of(
     if version is not None and version < 1:
         raise ValidationError("version", f"must be 1 or more, not {version}")
     try:
-        return app.repository.get(aggregate_id, version=version)
+        return app.repository.get(aggregate_id, version=version, projector_func=project)
     except ESAggregateNotFoundError:
         raise AggregateNotFoundError("case", aggregate_id) from None
