@@ -28,9 +28,12 @@ def _setup(namespace: dict[str, Any]) -> None:
 
 
 def _teardown(namespace: dict[str, Any]) -> None:
+    # Close what the document opened (applications, stores…), not the classes it imported.
     for value in list(namespace.values()):
+        if isinstance(value, type) or not type(value).__module__.startswith(("grid_events", "grid_service")):
+            continue
         close = getattr(value, "close", None)
-        if getattr(value, "__module__", "").startswith("grid_events") and callable(close):
+        if callable(close):
             close()
     os.chdir(namespace["__previous_cwd__"])
     namespace["__tmpdir__"].cleanup()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from grid_service.cli import keys
+from grid_service.cli import audit, keys
 
 __all__ = ["main"]
 
@@ -28,3 +28,4 @@ def main() -> None:
 
 
 main.add_command(keys.keys)
+main.add_command(audit.audit)

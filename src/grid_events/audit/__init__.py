@@ -1,7 +1,66 @@
-"""For auditors: verify that the history is intact, replay it, check it against the rules."""
+"""For auditors: verify that the history is intact, replay it, check it against the rules, export what was found.
+
+* :mod:`~grid_events.audit.verify`: the hash chain of every case and checkpoints kept outside the store;
+* :mod:`~grid_events.audit.replay`: a case's events, the case as it stood at any moment, the cases in a store;
+* :mod:`~grid_events.audit.timeline`: the history in plain words, Chinese or English, personal data sealed;
+* :mod:`~grid_events.audit.rules`: the rules of mediation and inspection, checked on the events;
+* :mod:`~grid_events.audit.export`: one case's report as JSON, CSV or printable HTML.
+
+``docs/audit.md`` is the guide.
+"""
 
 from __future__ import annotations
 
+from grid_events.audit.export import (
+    CSV_COLUMNS,
+    EXPORT_FORMATS,
+    REPORT_FORMAT_VERSION,
+    CaseReport,
+    CaseVerification,
+    ExportFormat,
+    build_report,
+    export_report,
+    integrity_notes,
+    problem_name,
+    problem_text,
+    render_report,
+    report_dict,
+    to_csv,
+    to_html,
+    to_json,
+)
+from grid_events.audit.replay import CASE_KINDS, CaseRef, aggregate_as_of, find_case, history, list_cases, replay
+from grid_events.audit.rules import (
+    RULES,
+    Rule,
+    RuleFinding,
+    RuleSettings,
+    RuleSeverity,
+    check_case,
+    rule_by_id,
+    rules_for,
+    rules_markdown,
+)
+from grid_events.audit.timeline import (
+    AGGREGATE_CLASSES,
+    LANGUAGES,
+    ROLE_NAMES,
+    CaseKind,
+    CaseSummary,
+    Language,
+    TimelineEntry,
+    build_timeline,
+    case_kind,
+    check_language,
+    describe_case,
+    describe_event,
+    describe_state,
+    event_classes,
+    evidence_text,
+    has_phrasing,
+    role_name,
+    term,
+)
 from grid_events.audit.verify import (
     Checkpoint,
     Problem,
@@ -13,11 +72,61 @@ from grid_events.audit.verify import (
 )
 
 __all__ = [
+    "AGGREGATE_CLASSES",
+    "CASE_KINDS",
+    "CSV_COLUMNS",
+    "EXPORT_FORMATS",
+    "LANGUAGES",
+    "REPORT_FORMAT_VERSION",
+    "ROLE_NAMES",
+    "RULES",
+    "CaseKind",
+    "CaseRef",
+    "CaseReport",
+    "CaseSummary",
+    "CaseVerification",
     "Checkpoint",
+    "ExportFormat",
+    "Language",
     "Problem",
     "ProblemKind",
+    "Rule",
+    "RuleFinding",
+    "RuleSettings",
+    "RuleSeverity",
+    "TimelineEntry",
     "VerificationReport",
+    "aggregate_as_of",
+    "build_report",
+    "build_timeline",
+    "case_kind",
+    "check_case",
+    "check_language",
+    "describe_case",
+    "describe_event",
+    "describe_state",
+    "event_classes",
+    "evidence_text",
+    "export_report",
+    "find_case",
+    "has_phrasing",
+    "history",
+    "integrity_notes",
+    "list_cases",
+    "problem_name",
+    "problem_text",
+    "render_report",
+    "replay",
+    "report_dict",
+    "role_name",
+    "rule_by_id",
+    "rules_for",
+    "rules_markdown",
     "take_checkpoint",
+    "term",
+    "to_csv",
+    "to_html",
+    "to_json",
     "verify_aggregate",
     "verify_store",
 ]
