@@ -18,6 +18,7 @@ Three measurements, each repeated --rounds times, medians reported:
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import tempfile
 import time
@@ -30,12 +31,7 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
-from grid_events import Actor, GridApplication, GridCell, PersonalData, ResidentRecord, Role, StoreConfig
-
-try:
-    from grid_events.domain.task import TaskKind
-except ImportError:
-    TaskKind = None
+from grid_events import Actor, GridApplication, GridCell, PersonalData, ResidentRecord, Role, StoreConfig, TaskKind
 
 SUPERVISOR = Actor("s-wang", Role.SUPERVISOR)
 WORKER = Actor("w-li", Role.GRID_WORKER)
@@ -145,7 +141,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             with GridApplication(
                 StoreConfig.sqlite(directory / f"grid{round_index}.sqlite3"), clock=StepClock()
             ) as app:
-                results["grid"].append(timed(lambda app=app: grid_loop(app, args.aggregates)))
+                results["grid"].append(timed(functools.partial(grid_loop, app, args.aggregates)))
                 padding_size = mean_state_size(app)
             # Pad the baseline's JSON events to the same stored size as ours.
             with BareApplication(env=sqlite_env(directory, f"bare{round_index}")) as bare:
@@ -153,13 +149,11 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                 bare.save(probe)
                 empty = len(bare.recorder.select_events(probe.id)[0].state)
                 padding = "x" * max(0, padding_size - empty)
-                results["bare"].append(
-                    timed(lambda bare=bare, padding=padding: bare_loop(bare, args.aggregates, padding))
-                )
+                results["bare"].append(timed(functools.partial(bare_loop, bare, args.aggregates, padding)))
             with GridApplication(StoreConfig.sqlite(directory / f"gridbulk{round_index}.sqlite3")) as app:
-                results["grid_bulk"].append(timed(lambda app=app: grid_bulk(app, args.bulk)))
+                results["grid_bulk"].append(timed(functools.partial(grid_bulk, app, args.bulk)))
             with BareApplication(env=sqlite_env(directory, f"barebulk{round_index}")) as bare:
-                results["bare_bulk"].append(timed(lambda bare=bare: bare_bulk(bare, args.bulk, "x" * 400)))
+                results["bare_bulk"].append(timed(functools.partial(bare_bulk, bare, args.bulk, "x" * 400)))
     medians = {key: statistics.median(values) for key, values in results.items()}
     medians["event_size"] = padding_size
     return medians

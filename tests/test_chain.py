@@ -8,12 +8,14 @@ from uuid import UUID
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from grid_events import Actor, GridApplication, GridCell, PersonalData, StoreConfig
+from grid_events import Actor, GridApplication, GridCell, PersonalData, Role, StoreConfig
 from grid_events.chain import GENESIS, ChainedEventStore, ChainError, link_hash, split_state
 from grid_events.codec import MsgpackTranscoder
 
 PERSON = PersonalData(name="王芳", id_number="11010519491231002X")
 CODEC = MsgpackTranscoder()
+AUDITOR = Actor("a-zhou", Role.AUDITOR)
+"""Reads every case, masked, and changes nothing: the reader of these tests' checks."""
 
 
 def chain_of(app: GridApplication, aggregate_id: UUID) -> list[StoredEvent]:
@@ -51,7 +53,7 @@ def test_the_chain_continues_across_processes(tmp_path: Path, worker: Actor, gri
         resident_id = first.register_resident(PERSON, grid, actor=worker)
         first.transfer_resident(resident_id, GridCell("江南", "飞凤", "04"), actor=worker, reason="moved")
     with GridApplication(config) as second:
-        resident = second.get_resident(resident_id)
+        resident = second.get_resident(resident_id, actor=AUDITOR)
         assert isinstance(second.events, ChainedEventStore)
         second.events._heads.clear()  # forget what loading remembered: take the read path
         resident.transfer(GridCell("江南", "飞凤", "05"), actor=worker, reason="moved again")
@@ -70,7 +72,7 @@ def test_snapshots_are_outside_the_chain(app: GridApplication, worker: Actor, gr
     assert [50] == [snapshot.originator_version for snapshot in snapshots]
     assert b"" == split_state(CODEC, snapshots[0].state)[0]
     assert_chained(chain_of(app, resident_id))
-    assert "c59" == app.get_resident(resident_id).grid.cell
+    assert "c59" == app.get_resident(resident_id, actor=AUDITOR).grid.cell
 
 
 def test_the_link_hash_covers_identity_position_topic_and_bytes() -> None:
@@ -88,7 +90,7 @@ def test_the_link_hash_covers_identity_position_topic_and_bytes() -> None:
 def test_a_missing_predecessor_cannot_be_chained(memory_app: GridApplication, worker: Actor, grid: GridCell) -> None:
     """An event whose predecessor is not stored is refused, not chained to nothing."""
     resident_id = memory_app.register_resident(PERSON, grid, actor=worker)
-    resident = memory_app.get_resident(resident_id)
+    resident = memory_app.get_resident(resident_id, actor=AUDITOR)
     resident.transfer(GridCell("江南", "飞凤", "04"), actor=worker, reason="moved")
     event = resident.collect_events()[0]
     object.__setattr__(event, "originator_version", 7)

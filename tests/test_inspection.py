@@ -46,6 +46,8 @@ class Clock(Protocol):
 
 DEPUTY = Actor("s-zhou", Role.SUPERVISOR)
 """The community's deputy secretary, a second supervisor."""
+AUDITOR = Actor("a-zhou", Role.AUDITOR)
+"""Reads every case, masked, and changes nothing: the reader of these tests' checks."""
 FIRE_BRIGADE = "义乌市消防救援大队江南中队"
 NOODLE_SHOP = Place("吴记面馆", "飞凤路 18 号", GridCell("江南", "飞凤", "03"))
 """A small eatery (三小场所) in the grid cell of the scenarios."""
@@ -132,7 +134,7 @@ def test_a_hazard_is_followed_through_a_failed_reinspection_to_rectification(
     app.verify_task(task_id, actor=supervisor, note="查看复查照片属实")
     app.close_task(task_id, actor=supervisor)
 
-    task = app.get_task(task_id)
+    task = app.get_task(task_id, actor=AUDITOR)
     assert TaskStatus.CLOSED == task.status
     inspection = task.the_inspection
     assert "三小场所消防安全检查" == inspection.template_name
@@ -161,7 +163,7 @@ def test_the_dates_needed_for_the_timeliness_audit_are_recorded(
         task_id, finding_id, date(2026, 11, 16), passed=True, actor=safety_officer, evidence=(photo("fixed"),)
     )
 
-    record = memory_app.get_task(task_id).the_inspection.record_of(finding_id)
+    record = memory_app.get_task(task_id, actor=AUDITOR).the_inspection.record_of(finding_id)
     order = record.orders[0]
     assert 5 == working_days_between(record.finding.found_on, order.notice_served_on)
     assert 1 == working_days_between(order.deadline, record.reinspections[0].inspected_on)
@@ -191,7 +193,7 @@ def test_reporting_to_the_authority_resolves_findings(
         task_id, (exit_id, sleeping_id), FIRE_BRIGADE, "店主拒不整改，需执法", date(2026, 11, 6), actor=safety_officer
     )
 
-    inspection = app.get_task(task_id).the_inspection
+    inspection = app.get_task(task_id, actor=AUDITOR).the_inspection
     assert [FindingStatus.REPORTED, FindingStatus.REPORTED] == [record.status for record in inspection.findings]
     assert FIRE_BRIGADE == inspection.findings[1].authority_report.authority  # type: ignore[union-attr]
     before = stored_count(app)
@@ -203,7 +205,7 @@ def test_reporting_to_the_authority_resolves_findings(
     assert "inspection.already-reported" == again.value.rule
     assert before == stored_count(app)
     app.submit_task(task_id, "发现2处隐患，已移交消防救援大队", actor=safety_officer)
-    assert app.get_task(task_id).waiting_for_verification
+    assert app.get_task(task_id, actor=AUDITOR).waiting_for_verification
 
 
 def test_a_severe_hazard_is_reported_even_when_rectified(
@@ -227,7 +229,7 @@ def test_a_severe_hazard_is_reported_even_when_rectified(
 
     assert "inspection.severe-not-reported" == caught.value.rule
     assert "F1" in caught.value.message
-    assert FindingStatus.RECTIFIED == memory_app.get_task(task_id).the_inspection.findings[0].status
+    assert FindingStatus.RECTIFIED == memory_app.get_task(task_id, actor=AUDITOR).the_inspection.findings[0].status
 
 
 # -- what submission needs --------------------------------------------------------------------------
@@ -311,7 +313,7 @@ def test_findings_are_numbered_in_order_including_hazards_outside_the_checklist(
 
     assert ("F1", "F2") == (first, second)
     assert [None, "exits_clear"] == sorted(
-        (record.finding.item_code for record in memory_app.get_task(task_id).the_inspection.findings),
+        (record.finding.item_code for record in memory_app.get_task(task_id, actor=AUDITOR).the_inspection.findings),
         key=lambda code: code or "",
     )
 
@@ -349,7 +351,7 @@ def test_a_finding_needs_a_failed_item_and_evidence(
     assert "not checked yet" in unchecked.value.message
     assert "item_code" == unknown.value.field
     assert "evidence" == no_evidence.value.field
-    assert () == memory_app.get_task(task_id).the_inspection.findings
+    assert () == memory_app.get_task(task_id, actor=AUDITOR).the_inspection.findings
 
 
 def test_not_applicable_needs_a_reason(memory_app: GridApplication, supervisor: Actor, safety_officer: Actor) -> None:
@@ -379,7 +381,7 @@ def test_an_item_with_findings_stays_failed(
     memory_app.check_item(task_id, "extinguishers", ItemResult.PASS, actor=safety_officer, note="看错了，在有效期内")
 
     assert "inspection.item-has-findings" == caught.value.rule
-    check = memory_app.get_task(task_id).the_inspection.check_of("extinguishers")
+    check = memory_app.get_task(task_id, actor=AUDITOR).the_inspection.check_of("extinguishers")
     assert check is not None
     assert ItemResult.PASS == check.result
 
@@ -426,7 +428,7 @@ def test_one_order_at_a_time_and_a_new_one_only_after_a_failed_reinspection(
     assert "inspection.order-pending" == pending.value.rule
     assert "inspection.order-first" == no_new_order.value.rule
     assert "notice_served_on" == before_failure.value.field
-    record = memory_app.get_task(task_id).the_inspection.record_of(finding_id)
+    record = memory_app.get_task(task_id, actor=AUDITOR).the_inspection.record_of(finding_id)
     assert FindingStatus.RECTIFYING == record.status
     assert 2 == len(record.orders)
 
@@ -470,7 +472,10 @@ def test_the_owners_report_is_kept_until_the_reinspection(
     memory_app.order_rectification(task_id, finding_id, date(2026, 11, 6), date(2026, 11, 3), actor=safety_officer)
 
     memory_app.record_owner_report(task_id, finding_id, date(2026, 11, 4), actor=safety_officer, note="微信发来照片")
-    assert FindingStatus.OWNER_REPORTED == memory_app.get_task(task_id).the_inspection.record_of(finding_id).status
+    assert (
+        FindingStatus.OWNER_REPORTED
+        == memory_app.get_task(task_id, actor=AUDITOR).the_inspection.record_of(finding_id).status
+    )
     memory_app.reinspect(
         task_id, finding_id, date(2026, 11, 6), passed=True, actor=safety_officer, evidence=(photo("ok"),)
     )
@@ -555,13 +560,15 @@ def test_a_reopened_inspection_keeps_its_findings(
     memory_app.close_task(task_id, actor=DEPUTY)
     memory_app.reopen_task(task_id, ReopenSource.RESIDENT_COMPLAINT, actor=supervisor, reason="邻居反映晚上有人住")
 
-    task = memory_app.get_task(task_id)
+    task = memory_app.get_task(task_id, actor=AUDITOR)
     assert TaskStatus.ASSIGNED == task.status
     assert () == task.the_inspection.unchecked_codes
     memory_app.accept_task(task_id, actor=safety_officer)
     memory_app.start_task(task_id, actor=safety_officer)
     memory_app.check_item(task_id, "no_sleeping_on_premises", ItemResult.FAIL, actor=safety_officer, note="夜查")
-    assert ("no_sleeping_on_premises",) == memory_app.get_task(task_id).the_inspection.failed_codes_without_finding
+    assert ("no_sleeping_on_premises",) == memory_app.get_task(
+        task_id, actor=AUDITOR
+    ).the_inspection.failed_codes_without_finding
 
 
 # -- creating inspections and templates ---------------------------------------------------------------
@@ -573,7 +580,7 @@ def test_an_inspection_copies_its_template(memory_app: GridApplication, supervis
         "吴记面馆一扫三查", NOODLE_SHOP, VENUE_SCAN_CHECK, actor=supervisor, kind=TaskKind.SCAN_CHECK
     )
 
-    task = memory_app.get_task(task_id)
+    task = memory_app.get_task(task_id, actor=AUDITOR)
     assert TaskKind.SCAN_CHECK == task.kind
     assert NOODLE_SHOP.grid == task.grid
     assert NOODLE_SHOP == task.place
@@ -628,7 +635,7 @@ def test_the_overdue_timer_applies_to_inspections(memory_app: GridApplication, c
         "吴记面馆消防安全检查", NOODLE_SHOP, SMALL_VENUE_FIRE_SAFETY, actor=supervisor, due_at=due
     )
 
-    assert memory_app.get_task(task_id).is_overdue(due + timedelta(hours=1))
+    assert memory_app.get_task(task_id, actor=AUDITOR).is_overdue(due + timedelta(hours=1))
 
 
 def test_a_snapshot_restores_an_inspection_with_its_findings(
@@ -654,15 +661,15 @@ def test_a_snapshot_restores_an_inspection_with_its_findings(
     app.order_rectification(task_id, exit_id, date(2026, 11, 9), date(2026, 11, 5), actor=safety_officer)
     app.reinspect(task_id, exit_id, date(2026, 11, 9), passed=True, actor=safety_officer, evidence=(photo("ok"),))
     app.report_to_authority(task_id, (boxes_id,), FIRE_BRIGADE, "店主拒不清理", date(2026, 11, 9), actor=safety_officer)
-    while app.get_task(task_id).version < 55:  # past the snapshot interval of 50
+    while app.get_task(task_id, actor=AUDITOR).version < 55:  # past the snapshot interval of 50
         clock.advance(minutes=1)
         app.record_task_progress(task_id, "跟进整改情况", actor=safety_officer, evidence=(photo("visit"),))
-    task = app.get_task(task_id)
+    task = app.get_task(task_id, actor=AUDITOR)
     task.submit("发现2处隐患：1处整改，1处移交", actor=safety_officer, at=clock.advance(minutes=5))
     app.save(task)
     expected = {key: value for key, value in vars(task).items() if key != "_pending_events"}
 
-    reloaded = app.get_task(task_id)
+    reloaded = app.get_task(task_id, actor=AUDITOR)
 
     assert app.snapshots is not None
     assert [50] == [snapshot.originator_version for snapshot in app.snapshots.get(task_id)]

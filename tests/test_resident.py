@@ -15,6 +15,7 @@ from grid_events import (
     PersonalDataErasedError,
     ResidentStatus,
     ResidentTag,
+    Role,
     ValidationError,
 )
 from grid_events.application import ResidentRecord
@@ -26,6 +27,11 @@ ZHANG = PersonalData(
     address="飞凤小区 3 幢 2 单元 501",
     birth_date=date(1949, 12, 31),
 )
+AUDITOR = Actor("a-zhou", Role.AUDITOR)
+"""Reads every case, masked, and changes nothing: the reader of these tests' checks."""
+SUPERVISOR = Actor("s-wang", Role.SUPERVISOR)
+"""May see a resident's personal data in full, saying why."""
+PURPOSE = "check the registration"
 
 
 def stored_count(app: GridApplication) -> int:
@@ -39,11 +45,11 @@ def test_a_registered_resident_keeps_cell_and_tags_and_seals_personal_data(
     """Registering stores the cell and tags in the clear and the personal data sealed."""
     resident_id = app.register_resident(ZHANG, grid, actor=worker, tags=frozenset({ResidentTag.ELDERLY_LIVING_ALONE}))
 
-    resident = app.get_resident(resident_id)
+    resident = app.get_resident(resident_id, actor=AUDITOR)
     assert grid == resident.grid
     assert resident.is_vulnerable
     assert resident_id == resident.personal.subject_id
-    assert ZHANG == app.resident_personal_data(resident_id)
+    assert ZHANG == app.resident_personal_data(resident_id, actor=SUPERVISOR, unmasked=True, purpose=PURPOSE)
     stored = app.recorder.select_events(resident_id)
     assert b"13812345678" not in stored[0].state
     assert "张秀英".encode() not in stored[0].state
@@ -78,7 +84,7 @@ def test_moving_out_and_back_in(app: GridApplication, worker: Actor, grid: GridC
     new_cell = GridCell("江南", "飞凤", "05")
     app.move_resident_in(resident_id, new_cell, date(2026, 9, 1), actor=worker)
 
-    resident = app.get_resident(resident_id)
+    resident = app.get_resident(resident_id, actor=AUDITOR)
     assert ResidentStatus.LIVING_HERE == resident.status
     assert new_cell == resident.grid
 
@@ -92,7 +98,7 @@ def test_home_isolation_periods_do_not_overlap(app: GridApplication, worker: Act
         app.start_home_isolation(resident_id, date(2026, 11, 3), date(2026, 11, 10), actor=worker)
     app.end_home_isolation(resident_id, date(2026, 11, 9), actor=worker)
 
-    resident = app.get_resident(resident_id)
+    resident = app.get_resident(resident_id, actor=AUDITOR)
     assert resident.isolation is None
     assert ((date(2026, 11, 2), date(2026, 11, 9)),) == resident.past_isolations
 
@@ -107,11 +113,11 @@ def test_erasure_destroys_the_key_and_blocks_further_changes(
     app.erase_resident(resident_id, actor=administrator, reason="resident asked (PIPL Art. 47)")
 
     with pytest.raises(PersonalDataErasedError):
-        app.resident_personal_data(resident_id)
+        app.resident_personal_data(resident_id, actor=SUPERVISOR, unmasked=True, purpose=PURPOSE)
     with pytest.raises(InvalidTransitionError):
         app.tag_resident(resident_id, ResidentTag.NEEDS_CARE, actor=worker)
     assert app.vault.is_erased(resident_id)
-    resident = app.get_resident(resident_id)
+    resident = app.get_resident(resident_id, actor=AUDITOR)
     assert ResidentStatus.ERASED == resident.status
     sealed_reason = app.recorder.select_events(resident_id)[1]
     assert b"fever" not in sealed_reason.state
@@ -137,7 +143,7 @@ def test_bulk_import_registers_all_in_one_transaction(app: GridApplication, work
     ids = app.import_residents(records, actor=worker)
 
     assert 25 == len(ids)
-    assert "居民7" == app.resident_personal_data(ids[7]).name
+    assert "居民7" == app.resident_personal_data(ids[7], actor=SUPERVISOR, unmasked=True, purpose=PURPOSE).name
 
 
 def test_bulk_import_with_a_bad_record_stores_nothing(app: GridApplication, worker: Actor, grid: GridCell) -> None:

@@ -56,6 +56,9 @@ ZHANG = PersonalData(name="张秀英", id_number="110101199003072316", phone="13
 AUDITOR = Actor("a-zhou", Role.AUDITOR)
 OUTSIDER = Actor("w-zhao", Role.GRID_WORKER)
 COLLEAGUE = Actor("w-chen", Role.LIAISON)
+SECRETARY = Actor("s-wang", Role.SUPERVISOR)
+"""May see a sample record in full, saying why."""
+PURPOSE = "trace a positive pool"
 SECOND_VOLUNTEER = "v-qian"
 
 
@@ -111,7 +114,7 @@ def test_a_sampling_shift_runs_from_plan_to_a_reconciled_close(
         app.receive_batch(shift_id, batch_no, "金华迪安医学检验所", 10, actor=supervisor)
     app.close_shift(shift_id, 295, actor=COLLEAGUE)
 
-    shift = app.get_shift(shift_id)
+    shift = app.get_shift(shift_id, actor=AUDITOR)
     assert ShiftStatus.CLOSED == shift.status
     assert 295 == shift.final_tally == shift.tally
     assert {"采样管": 40, "咽拭子": 105, "防护服": 6, "消毒液": 4} == shift.supplies
@@ -131,7 +134,7 @@ def test_who_is_on_site_is_shown_with_kind_and_role(
     app.check_in(shift_id, worker.worker_id, PersonKind.WORKER, Role.GRID_WORKER, actor=worker)
     app.check_in(shift_id, volunteer.worker_id, PersonKind.VOLUNTEER, Role.VOLUNTEER, actor=worker)
 
-    shift = app.get_shift(shift_id)
+    shift = app.get_shift(shift_id, actor=AUDITOR)
     assert ("v-sun", "w-li") == shift.people_on_site()
     assert ("v-sun",) == shift.people_on_site(PersonKind.VOLUNTEER)
     assert Role.VOLUNTEER == shift.on_site["v-sun"].role
@@ -156,7 +159,7 @@ def test_a_sampling_point_does_not_open_before_its_set_up(
     assert "site.setup-before-opening" == caught.value.rule
     assert f"{named} not done" in caught.value.message
     assert before == stored_count(app)
-    assert ShiftStatus.PLANNED == app.get_shift(shift_id).status
+    assert ShiftStatus.PLANNED == app.get_shift(shift_id, actor=AUDITOR).status
 
 
 def test_a_child_care_class_opens_without_a_cordon_but_takes_no_samples(
@@ -188,7 +191,7 @@ def test_using_more_supplies_than_the_site_has_is_refused(app: GridApplication, 
     assert "site.supplies-never-negative" == caught.value.rule
     assert "has 1" in caught.value.message
     assert before == stored_count(app)
-    assert 1 == app.get_shift(shift_id).supply("防护服")
+    assert 1 == app.get_shift(shift_id, actor=AUDITOR).supply("防护服")
 
 
 def test_a_recount_keeps_the_discrepancy_against_the_records(
@@ -201,7 +204,7 @@ def test_a_recount_keeps_the_discrepancy_against_the_records(
     memory_app.count_supplies(shift_id, "消毒液", 4, actor=worker)
     memory_app.count_supplies(shift_id, "咽拭子", 288, actor=worker)
 
-    shift = memory_app.get_shift(shift_id)
+    shift = memory_app.get_shift(shift_id, actor=AUDITOR)
     assert 288 == shift.supply("咽拭子")
     assert {"咽拭子": -12} == shift.supply_discrepancies
     stored = list(memory_app.events.get(shift_id))[-1]
@@ -217,10 +220,10 @@ def test_low_supplies_lists_items_at_or_below_their_threshold(
     memory_app.use_supplies(shift_id, "采样管", 30, actor=worker)
     memory_app.use_supplies(shift_id, "防护服", 3, actor=worker)
 
-    assert {"采样管": 10} == memory_app.get_shift(shift_id).low_supplies()
+    assert {"采样管": 10} == memory_app.get_shift(shift_id, actor=AUDITOR).low_supplies()
     memory_app.restock_supplies(shift_id, "采样管", 50, actor=worker)
     memory_app.use_supplies(shift_id, "防护服", 1, actor=worker)
-    assert {"防护服": 2} == memory_app.get_shift(shift_id).low_supplies()
+    assert {"防护服": 2} == memory_app.get_shift(shift_id, actor=AUDITOR).low_supplies()
 
 
 def test_checking_in_twice_is_refused(app: GridApplication, clock: Clock, worker: Actor, volunteer: Actor) -> None:
@@ -251,7 +254,7 @@ def test_someone_may_check_in_again_after_checking_out(
     clock.advance(minutes=30)
     memory_app.check_in(shift_id, "w-li", PersonKind.WORKER, Role.GRID_WORKER, actor=worker)
 
-    assert clock.now == memory_app.get_shift(shift_id).on_site["w-li"].checked_in_at
+    assert clock.now == memory_app.get_shift(shift_id, actor=AUDITOR).on_site["w-li"].checked_in_at
 
 
 @pytest.mark.parametrize(
@@ -295,7 +298,7 @@ def test_reconciliation_failures_are_each_named(
     assert "B1" not in message
     assert "still checked in: v-sun" in message
     assert before == stored_count(app)
-    assert ShiftStatus.OPEN == app.get_shift(shift_id).status
+    assert ShiftStatus.OPEN == app.get_shift(shift_id, actor=AUDITOR).status
 
 
 @pytest.mark.parametrize("problem", ["tally", "batch", "person"])
@@ -320,7 +323,7 @@ def test_each_reconciliation_problem_alone_stops_closing(
         memory_app.check_out(shift_id, "w-li", actor=worker)
     memory_app.close_shift(shift_id, 12, actor=worker)
 
-    assert ShiftStatus.CLOSED == memory_app.get_shift(shift_id).status
+    assert ShiftStatus.CLOSED == memory_app.get_shift(shift_id, actor=AUDITOR).status
 
 
 def test_batches_not_sent_within_half_an_hour_are_late(
@@ -328,19 +331,19 @@ def test_batches_not_sent_within_half_an_hour_are_late(
 ) -> None:
     """A batch sealed over 30 minutes ago and not dispatched is late; minutes since the last seal are shown."""
     shift_id = open_sampling_shift(memory_app, clock, worker)
-    assert memory_app.get_shift(shift_id).minutes_since_last_seal(clock.now) is None
+    assert memory_app.get_shift(shift_id, actor=AUDITOR).minutes_since_last_seal(clock.now) is None
     memory_app.seal_batch(shift_id, "B1", 10, actor=worker)
     clock.advance(minutes=20)
     memory_app.seal_batch(shift_id, "B2", 10, actor=worker)
     clock.advance(minutes=10)
 
-    shift = memory_app.get_shift(shift_id)
+    shift = memory_app.get_shift(shift_id, actor=AUDITOR)
     assert () == shift.late_batches(clock.now)
     assert ("B1",) == tuple(record.batch_no for record in shift.late_batches(clock.now + timedelta(seconds=1)))
     assert 10 == shift.minutes_since_last_seal(clock.now)
     assert ("B1", "B2") == tuple(record.batch_no for record in shift.late_batches(clock.now + timedelta(minutes=21)))
     memory_app.dispatch_batch(shift_id, "B1", "转运员", actor=worker)
-    assert () == memory_app.get_shift(shift_id).late_batches(clock.now + timedelta(minutes=1))
+    assert () == memory_app.get_shift(shift_id, actor=AUDITOR).late_batches(clock.now + timedelta(minutes=1))
 
 
 def test_a_tube_count_differing_at_the_lab_is_recorded_as_a_discrepancy(
@@ -353,7 +356,7 @@ def test_a_tube_count_differing_at_the_lab_is_recorded_as_a_discrepancy(
     clock.advance(minutes=50)
     app.receive_batch(shift_id, "B1", "金华迪安医学检验所", 9, actor=worker)
 
-    record = app.get_shift(shift_id).batches["B1"]
+    record = app.get_shift(shift_id, actor=AUDITOR).batches["B1"]
     assert BatchStatus.RECEIVED == record.status
     assert -1 == record.discrepancy
     assert (9, "金华迪安医学检验所", clock.now) == (record.tubes_received, record.lab, record.received_at)
@@ -395,7 +398,7 @@ def test_the_lab_may_confirm_receipt_after_the_shift_closed(
         app.receive_batch(shift_id, "B1", "检验所", 3, actor=volunteer)
     app.receive_batch(shift_id, "B1", "检验所", 3, actor=worker)
 
-    assert () == app.get_shift(shift_id).batches_not_received()
+    assert () == app.get_shift(shift_id, actor=AUDITOR).batches_not_received()
 
 
 def test_caller_times_must_be_aware_after_opening_and_not_in_the_future(
@@ -438,7 +441,7 @@ def test_a_planned_shift_may_be_cancelled_but_an_open_one_is_closed(
     with pytest.raises(InvalidTransitionError) as open_shift:
         app.cancel_shift(opened, actor=worker, reason="不需要了")
 
-    assert ShiftStatus.CANCELLED == app.get_shift(planned).status
+    assert ShiftStatus.CANCELLED == app.get_shift(planned, actor=AUDITOR).status
     assert "plan a new one" in cancelled.value.hint
     assert "open" == open_shift.value.state
 
@@ -493,7 +496,7 @@ def test_handing_over_moves_the_right_to_close(
         app.hand_over_shift(shift_id, COLLEAGUE.worker_id, actor=supervisor)
     app.close_shift(shift_id, 0, actor=COLLEAGUE)
 
-    assert ShiftStatus.CLOSED == app.get_shift(shift_id).status
+    assert ShiftStatus.CLOSED == app.get_shift(shift_id, actor=AUDITOR).status
 
 
 def test_a_volunteer_cannot_take_over_as_lead(memory_app: GridApplication, clock: Clock, worker: Actor) -> None:
@@ -548,14 +551,14 @@ def test_sample_records_are_sealed_not_stored_in_plain_text(
     second = app.record_sample(shift_id, "T-0001", resident_sample, actor=volunteer, resident_id=resident_id)
 
     assert ("S1", "S2") == (first, second)
-    assert WANG_FANG == app.sampled_person(shift_id, "S1")
-    assert resident_sample == app.sampled_person(shift_id, "S2")
-    assert 2 == app.get_shift(shift_id).samples_recorded
+    assert WANG_FANG == app.sampled_person(shift_id, "S1", actor=SECRETARY, unmasked=True, purpose=PURPOSE)
+    assert resident_sample == app.sampled_person(shift_id, "S2", actor=SECRETARY, unmasked=True, purpose=PURPOSE)
+    assert 2 == app.get_shift(shift_id, actor=AUDITOR).samples_recorded
     stored = b"".join(event.state for event in app.recorder.select_events(shift_id))
     for secret in ("王芳", "11010519491231002X", "13912345678", "飞凤小区 5 幢", "张秀英", "13812345678"):
         assert secret.encode() not in stored
     with pytest.raises(ValidationError):
-        app.sampled_person(shift_id, "S3")
+        app.sampled_person(shift_id, "S3", actor=SECRETARY, unmasked=True, purpose=PURPOSE)
 
 
 def test_sample_records_of_an_erased_resident_are_unreadable(
@@ -568,13 +571,13 @@ def test_sample_records_of_an_erased_resident_are_unreadable(
     app.record_sample(shift_id, "T-0001", WANG_FANG, actor=worker)
 
     app.erase_resident(resident_id, actor=administrator, reason="本人申请删除 (PIPL Art. 47)")
+    assert WANG_FANG == app.sampled_person(shift_id, "S2", actor=SECRETARY, unmasked=True, purpose=PURPOSE)
     before = stored_count(app)
 
     with pytest.raises(PersonalDataErasedError):
-        app.sampled_person(shift_id, "S1")
+        app.sampled_person(shift_id, "S1", actor=SECRETARY, unmasked=True, purpose=PURPOSE)
     with pytest.raises(PersonalDataErasedError):
         app.record_sample(shift_id, "T-0002", SampledPerson(name=ZHANG.name), actor=worker, resident_id=resident_id)
-    assert WANG_FANG == app.sampled_person(shift_id, "S2")
     assert before == stored_count(app)
 
 
@@ -627,9 +630,9 @@ def test_a_snapshot_round_trip_past_100_events_keeps_the_state(
     replayed: SiteShift | None = None
     for event in app.events.get(shift_id):
         replayed = cast("SiteShift", cast("SiteShift.Event", event).mutate(replayed))
-    loaded = app.get_shift(shift_id)
+    loaded = app.get_shift(shift_id, actor=AUDITOR)
     assert replayed is not None
     assert 126 == loaded.version
     assert vars(replayed) == vars(loaded)
     assert 1 == loaded.batches["B1"].discrepancy
-    assert WANG_FANG == app.sampled_person(shift_id, "S16")
+    assert WANG_FANG == app.sampled_person(shift_id, "S16", actor=SECRETARY, unmasked=True, purpose=PURPOSE)

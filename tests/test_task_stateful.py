@@ -35,6 +35,8 @@ from grid_events.domain.task import (
 
 GRID = GridCell("江南", "飞凤", "03")
 SUPERVISOR = Actor("s-wang", Role.SUPERVISOR)
+AUDITOR = Actor("a-zhou", Role.AUDITOR)
+"""Reads every case, masked, and changes nothing: the reader of these tests' checks."""
 ACTORS = (
     SUPERVISOR,
     Actor("s-zhou", Role.SUPERVISOR),
@@ -84,6 +86,10 @@ class Model:
     def role(self, actor: Actor, *roles: Role) -> Expected:
         """PermissionDenied unless *actor* acts in one of *roles*."""
         return None if actor.role in roles else PermissionDeniedError
+
+    def work_right(self, actor: Actor) -> Expected:
+        """PermissionDenied unless *actor* holds the right task.work (checked before anything else)."""
+        return self.role(actor, *WORKER_ROLES)
 
     def state(self, *allowed: TaskStatus) -> Expected:
         """InvalidTransition unless the task is in one of *allowed*."""
@@ -332,7 +338,9 @@ class TaskMachine(RuleBasedStateMachine):
         """Accept the task."""
         actor = self.worker(actor)
         m = self.model
-        expected = first(lambda: m.state(TaskStatus.ASSIGNED), lambda: m.assignee_only(actor))
+        expected = first(
+            lambda: m.work_right(actor), lambda: m.state(TaskStatus.ASSIGNED), lambda: m.assignee_only(actor)
+        )
 
         def change() -> None:
             m.status = TaskStatus.ACCEPTED
@@ -344,7 +352,9 @@ class TaskMachine(RuleBasedStateMachine):
         """Start the work."""
         actor = self.worker(actor)
         m = self.model
-        expected = first(lambda: m.state(TaskStatus.ACCEPTED), lambda: m.assignee_only(actor))
+        expected = first(
+            lambda: m.work_right(actor), lambda: m.state(TaskStatus.ACCEPTED), lambda: m.assignee_only(actor)
+        )
 
         def change() -> None:
             m.status = TaskStatus.IN_PROGRESS
@@ -357,6 +367,7 @@ class TaskMachine(RuleBasedStateMachine):
         actor = self.worker(actor)
         m = self.model
         expected = first(
+            lambda: m.work_right(actor),
             lambda: m.state(TaskStatus.IN_PROGRESS),
             lambda: m.assignee_only(actor),
             lambda: m.text(note),
@@ -369,6 +380,7 @@ class TaskMachine(RuleBasedStateMachine):
         actor = self.worker(actor)
         m = self.model
         expected = first(
+            lambda: m.work_right(actor),
             lambda: m.state(TaskStatus.IN_PROGRESS),
             lambda: m.assignee_only(actor),
             lambda: None if m.kind is TaskKind.SURVEY_CALL else RuleViolationError,
@@ -385,6 +397,7 @@ class TaskMachine(RuleBasedStateMachine):
         actor = self.worker(actor)
         m = self.model
         expected = first(
+            lambda: m.work_right(actor),
             lambda: m.state(TaskStatus.IN_PROGRESS),
             lambda: m.assignee_only(actor),
             lambda: m.text(summary),
@@ -436,7 +449,7 @@ class TaskMachine(RuleBasedStateMachine):
         """The stored task is where the model says it is."""
         if self.task_id is None:
             return
-        task = self.app.get_task(self.task_id)
+        task = self.app.get_task(self.task_id, actor=AUDITOR)
         m = self.model
         assert m.status == task.status
         assert m.assignee == task.assignee

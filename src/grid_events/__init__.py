@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from grid_events.application import GridApplication, ResidentRecord
 from grid_events.application.disputes import PartyInput
+from grid_events.chain import EventMapper, link_hash
 from grid_events.codec import CodecError, MsgpackTranscoder, TypeRegistry
 from grid_events.config import StoreConfig, decode_master_key, encode_master_key, new_master_key
 from grid_events.domain.base import GridAggregate
@@ -66,18 +67,27 @@ from grid_events.exceptions import (
     RuleViolationError,
     ValidationError,
 )
+from grid_events.privacy.access import AccessRecord, DataSubject, PrivacyHistory
+from grid_events.privacy.keyring import KeyRing
+from grid_events.privacy.permissions import POLICY, Right, authorize, may, rights_of
 from grid_events.privacy.personal import (
+    MaskedPartyDetails,
+    MaskedPersonalData,
+    MaskedSampledPerson,
     PartyDetails,
     PersonalData,
     SampledPerson,
+    mask_address,
     mask_id_number,
     mask_name,
     mask_phone,
 )
 
 __all__ = [
+    "POLICY",
     "SMALL_VENUE_FIRE_SAFETY",
     "VENUE_SCAN_CHECK",
+    "AccessRecord",
     "Actor",
     "AggregateNotFoundError",
     "Agreement",
@@ -90,11 +100,13 @@ __all__ = [
     "CodecError",
     "ConcurrentChangeError",
     "ConfigurationError",
+    "DataSubject",
     "Dispute",
     "DisputeCategory",
     "DisputeSource",
     "DisputeStatus",
     "EscalationLevel",
+    "EventMapper",
     "EvidenceKind",
     "EvidenceRef",
     "Finding",
@@ -105,6 +117,10 @@ __all__ = [
     "GridEventsError",
     "InvalidTransitionError",
     "ItemResult",
+    "KeyRing",
+    "MaskedPartyDetails",
+    "MaskedPersonalData",
+    "MaskedSampledPerson",
     "MsgpackTranscoder",
     "PartyDetails",
     "PartyInput",
@@ -116,11 +132,13 @@ __all__ = [
     "PersonalDataErasedError",
     "Place",
     "Priority",
+    "PrivacyHistory",
     "ReopenSource",
     "Resident",
     "ResidentRecord",
     "ResidentStatus",
     "ResidentTag",
+    "Right",
     "RiskLevel",
     "Role",
     "Route",
@@ -140,10 +158,15 @@ __all__ = [
     "Term",
     "TypeRegistry",
     "ValidationError",
+    "authorize",
     "decode_master_key",
     "encode_master_key",
+    "link_hash",
+    "mask_address",
     "mask_id_number",
     "mask_name",
     "mask_phone",
+    "may",
     "new_master_key",
+    "rights_of",
 ]

@@ -4,6 +4,11 @@ Persistence is eventsourcing's, with three changes: events are stored in the
 chained msgpack layout (:mod:`grid_events.chain`), personal data is sealed by a
 :class:`~grid_events.privacy.vault.Vault` whose keys live in the same database,
 and a concurrent change surfaces as :class:`ConcurrentChangeError`.
+
+The privacy helpers the mixins share live here too: recording a look at
+personal data in full (:meth:`ApplicationCore._record_view`), refusing clear
+text that identifies the people a command is about
+(:meth:`ApplicationCore._clear_text`), and erasing a data subject.
 """
 
 from __future__ import annotations
@@ -23,9 +28,20 @@ from grid_events.chain import ChainedEventStore, EventMapper
 from grid_events.codec import MsgpackTranscoder, TypeRegistry, default_registry
 from grid_events.config import StoreConfig
 from grid_events.domain.base import GridAggregate
-from grid_events.exceptions import AggregateNotFoundError, ConcurrentChangeError, ConfigurationError
+from grid_events.domain.checks import MAX_TEXT, check_instance, check_int
+from grid_events.domain.resident import Resident
+from grid_events.domain.values import Actor, SealedData
+from grid_events.exceptions import (
+    AggregateNotFoundError,
+    ConcurrentChangeError,
+    ConfigurationError,
+    PersonalDataErasedError,
+    ValidationError,
+)
+from grid_events.privacy.access import DataSubject, data_subject_id
+from grid_events.privacy.cleartext import check_clear_text, invalid_text_error
 from grid_events.privacy.keystore import InMemoryKeyStore, KeyStore, PostgresKeyStore, SQLiteKeyStore
-from grid_events.privacy.personal import PartyDetails, PersonalData, SampledPerson
+from grid_events.privacy.personal import PartyDetails, PersonalData, SampledPerson, identifiers_of
 from grid_events.privacy.vault import Vault
 
 __all__ = ["ApplicationCore", "Clock", "SaveListener"]
@@ -34,6 +50,11 @@ A = TypeVar("A", bound=GridAggregate)
 Clock = Callable[[], datetime]
 SaveListener = Callable[[int], None]
 """Called after each save with the highest notification id it stored."""
+
+PURPOSE_MAX = 300
+"""Longest purpose a look at personal data in full may give (characters)."""
+_SAVE_ATTEMPTS = 5
+"""How often a privacy record is saved again after someone else changed it first."""
 
 
 def project(aggregate: Any, events: Iterable[Any]) -> Any:  # noqa: ANN401 (any aggregate)
@@ -91,6 +112,7 @@ class ApplicationCore(Application[UUID]):
         super().__init__(merged_env)
         try:
             self.vault = Vault(self._construct_keystore(), sealed_types_registry())
+            self.vault.keystore.check_master_key()
         except BaseException:
             super().close()
             raise
@@ -124,6 +146,11 @@ class ApplicationCore(Application[UUID]):
             return SQLiteKeyStore(master_key, datastore)
         return PostgresKeyStore(master_key, datastore)
 
+    @property
+    def master_key_id(self) -> str:
+        """The public identifier of the master key in use (a hash: not the key, not reversible)."""
+        return self.vault.keystore.master_key_id
+
     # -- helpers for the command mixins ----------------------------------------------
 
     def now(self) -> datetime:
@@ -137,6 +164,8 @@ class ApplicationCore(Application[UUID]):
         """
         if not isinstance(aggregate_id, UUID):
             raise AggregateNotFoundError(kind.KIND, aggregate_id)
+        if version is not None:
+            check_int("version", version, minimum=1)
         try:
             aggregate: object = self.repository.get(aggregate_id, version=version, projector_func=project)
         except ESAggregateNotFoundError:
@@ -163,6 +192,14 @@ class ApplicationCore(Application[UUID]):
         processing_event.saved_kwargs.update(kwargs)
         try:
             recordings = self._record(processing_event)
+        except UnicodeEncodeError:
+            # Text the domain accepted but UTF-8 cannot encode: refuse it by name, nothing was stored.
+            for event in processing_event.events:
+                for field, value in vars(event).items():
+                    error = invalid_text_error(value, field)
+                    if error is not None:
+                        raise error from None
+            raise  # pragma: no cover (the walk finds every str the codec encodes)
         except IntegrityError as e:
             first = processing_event.events[0] if processing_event.events else None
             raise ConcurrentChangeError(
@@ -209,3 +246,136 @@ class ApplicationCore(Application[UUID]):
         except Exception:  # noqa: BLE001 (destroyed or unreadable: it exists)
             return True
         return True
+
+    # -- privacy helpers for the command mixins --------------------------------------
+
+    def _identifiers(self, *sealed: SealedData | None) -> tuple[str, ...]:
+        """Return the names, ID numbers and phones sealed in *sealed* (nothing for what is erased)."""
+        found: list[str] = []
+        for item in sealed:
+            if item is None:
+                continue
+            try:
+                value = self.vault.open(item)
+            except PersonalDataErasedError:
+                continue
+            if isinstance(value, PersonalData | PartyDetails | SampledPerson):
+                found.extend(identifiers_of(value))
+        return tuple(found)
+
+    def _resident_identifiers(self, resident: Resident) -> tuple[str, ...]:
+        return () if resident.is_erased else self._identifiers(resident.personal)
+
+    @staticmethod
+    def _clear_text(
+        field: str,
+        value: object,
+        identifiers: Iterable[str] = (),
+        *,
+        optional: bool = False,
+        max_length: int = MAX_TEXT,
+    ) -> str:
+        """Check clear text for identifiers (see :func:`~grid_events.privacy.cleartext.check_clear_text`)."""
+        return check_clear_text(field, value, identifiers=identifiers, optional=optional, max_length=max_length)
+
+    def _check_purpose(self, purpose: object, identifiers: Iterable[str]) -> str:
+        """Return the purpose of a look at personal data in full: required, and naming nobody."""
+        if isinstance(purpose, str) and not purpose.strip():
+            raise ValidationError(
+                "purpose", "say why you need to see the personal data in full (PIPL Art. 6): it is recorded"
+            )
+        return check_clear_text("purpose", purpose, identifiers=identifiers, max_length=PURPOSE_MAX)
+
+    def _record_view(
+        self,
+        subject_id: UUID,
+        *,
+        actor: Actor,
+        purpose: str,
+        record_kind: str,
+        record_id: UUID,
+        item: str,
+        fields: tuple[str, ...],
+    ) -> None:
+        """Record, in the subject's :class:`DataSubject` record, that *actor* saw *fields* in full.
+
+        The purpose is sealed under the subject's key. Raises if the record
+        cannot be saved: then the caller must not show the data.
+        """
+        for attempt in range(_SAVE_ATTEMPTS):
+            sealed_purpose, _ = self.vault.seal(subject_id, purpose, field="purpose")
+            record = self._subject_record(subject_id, actor)
+            record.record_view(
+                record_kind=record_kind,
+                record_id=record_id,
+                item=item,
+                fields=fields,
+                purpose=sealed_purpose,
+                actor=actor,
+                at=self.now(),
+            )
+            try:
+                self.save(record)
+            except ConcurrentChangeError:
+                if attempt + 1 == _SAVE_ATTEMPTS:
+                    raise
+            else:
+                return
+
+    def _subject_record(self, subject_id: UUID, actor: Actor) -> DataSubject:
+        """Return the :class:`DataSubject` record of *subject_id*, opened (not yet saved) if it has none."""
+        try:
+            return self.load(DataSubject, data_subject_id(subject_id))
+        except AggregateNotFoundError:
+            return DataSubject.open(subject_id, actor=actor, at=self.now())
+
+    def _erase_subject(
+        self,
+        subject_id: UUID,
+        *,
+        actor: Actor,
+        reason: str,
+        request_ref: str,
+        identifiers: Iterable[str] = (),
+    ) -> None:
+        """Erase the personal data sealed under *subject_id*'s key: record it, then destroy the key.
+
+        A resident is erased through the resident (their own event). The
+        reason may not name the subject (*identifiers*, if the caller knows
+        them). Calling this again destroys the key again and records nothing more.
+        """
+        check_instance("subject_id", subject_id, UUID)
+        try:
+            resident = self.load(Resident, subject_id)
+        except AggregateNotFoundError:
+            resident = None
+        if resident is not None:
+            self._erase_resident(resident, actor=actor, reason=reason, request_ref=request_ref)
+            return
+        if not self.vault.keystore.exists(subject_id):
+            raise AggregateNotFoundError("data subject", subject_id)
+        identifiers = tuple(identifiers)
+        check_clear_text("reason", reason, identifiers=identifiers)
+        check_clear_text("request_ref", request_ref, identifiers=identifiers, optional=True, max_length=200)
+        for attempt in range(_SAVE_ATTEMPTS):
+            record = self._subject_record(subject_id, actor)
+            if record.is_erased:
+                break
+            record.erase(actor=actor, reason=reason, request_ref=request_ref, at=self.now())
+            try:
+                self.save(record)
+            except ConcurrentChangeError:
+                if attempt + 1 == _SAVE_ATTEMPTS:
+                    raise
+            else:
+                break
+        self.vault.erase(subject_id)
+
+    def _erase_resident(self, resident: Resident, *, actor: Actor, reason: str, request_ref: str) -> None:
+        if not resident.is_erased:
+            identifiers = self._resident_identifiers(resident)
+            check_clear_text("reason", reason, identifiers=identifiers)
+            check_clear_text("request_ref", request_ref, identifiers=identifiers, optional=True, max_length=200)
+            resident.erase_personal_data(actor=actor, reason=reason, request_ref=request_ref, at=self.now())
+            self.save(resident)
+        self.vault.erase(resident.id)

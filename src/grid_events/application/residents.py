@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from typing import Literal, overload
 from uuid import UUID, uuid4
 
 import attrs
@@ -12,8 +13,10 @@ from grid_events.application.core import ApplicationCore
 from grid_events.domain.checks import check_instance, check_text
 from grid_events.domain.resident import Resident, ResidentTag
 from grid_events.domain.values import Actor, GridCell
-from grid_events.exceptions import PersonalDataErasedError
-from grid_events.privacy.personal import PersonalData
+from grid_events.exceptions import PersonalDataErasedError, ValidationError
+from grid_events.privacy.cleartext import invalid_text_error
+from grid_events.privacy.permissions import Right, authorize, requires
+from grid_events.privacy.personal import MaskedPersonalData, PersonalData, filled_fields, identifiers_of
 
 __all__ = ["ResidentCommands", "ResidentRecord"]
 
@@ -31,6 +34,7 @@ class ResidentRecord:
 class ResidentCommands(ApplicationCore):
     """The resident registry (see :class:`~grid_events.domain.resident.Resident`)."""
 
+    @requires(Right.RESIDENT_REGISTER)
     def register_resident(
         self,
         personal: PersonalData,
@@ -44,7 +48,7 @@ class ResidentCommands(ApplicationCore):
         check_instance("personal", personal, PersonalData)
         resident_id = uuid4()
         with self.sealing(resident_id):
-            sealed, _ = self.vault.seal(resident_id, personal)
+            sealed, _ = self.vault.seal(resident_id, personal, field="personal")
             resident = Resident.register(
                 resident_id,
                 grid=grid,
@@ -57,6 +61,7 @@ class ResidentCommands(ApplicationCore):
             self.save(resident)
         return resident_id
 
+    @requires(Right.RESIDENT_REGISTER)
     def import_residents(self, records: Iterable[ResidentRecord], *, actor: Actor) -> list[UUID]:
         """Register many residents in one transaction: all of them, or none.
 
@@ -64,11 +69,20 @@ class ResidentCommands(ApplicationCore):
         all the residents are made in one transaction and their events saved in
         another; if the second fails, the keys are discarded again.
         """
+        given: object = records
+        if isinstance(given, str | bytes) or not isinstance(given, Iterable):
+            raise ValidationError("records", "must be a collection of ResidentRecord")
         checked = [check_instance(f"records[{index}]", record, ResidentRecord) for index, record in enumerate(records)]
+        if not checked:
+            return []
+        for index, record in enumerate(checked):
+            error = invalid_text_error(record, f"records[{index}]")
+            if error is not None:
+                raise error
         resident_ids = [uuid4() for _ in checked]
         at = self.now()
         sealed = self.vault.seal_new(
-            [(rid, record.personal) for rid, record in zip(resident_ids, checked, strict=True)]
+            [(rid, record.personal) for rid, record in zip(resident_ids, checked, strict=True)], field="records"
         )
         try:
             residents = [
@@ -89,6 +103,7 @@ class ResidentCommands(ApplicationCore):
             raise
         return resident_ids
 
+    @requires(Right.RESIDENT_CORRECT)
     def correct_personal_data(self, resident_id: UUID, personal: PersonalData, *, actor: Actor, reason: str) -> None:
         """Replace a resident's personal data with a corrected version (PIPL Art. 46)."""
         check_instance("personal", personal, PersonalData)
@@ -96,40 +111,51 @@ class ResidentCommands(ApplicationCore):
         check_text("reason", reason)
         if resident.is_erased:
             raise PersonalDataErasedError(resident_id)
-        sealed, _ = self.vault.seal(resident_id, personal)
+        self._clear_text("reason", reason, (*self._resident_identifiers(resident), *identifiers_of(personal)))
+        sealed, _ = self.vault.seal(resident_id, personal, field="personal")
         resident.correct_personal_data(sealed, actor=actor, reason=reason, at=self.now())
         self.save(resident)
 
+    @requires(Right.RESIDENT_UPDATE)
     def tag_resident(self, resident_id: UUID, tag: ResidentTag, *, actor: Actor, reason: str = "") -> None:
         """Add a care tag to a resident."""
         resident = self.load(Resident, resident_id)
+        self._resident_text("reason", reason, resident, optional=True)
         resident.tag(tag, actor=actor, reason=reason, at=self.now())
         self.save(resident)
 
+    @requires(Right.RESIDENT_UPDATE)
     def untag_resident(self, resident_id: UUID, tag: ResidentTag, *, actor: Actor, reason: str = "") -> None:
         """Remove a care tag from a resident."""
         resident = self.load(Resident, resident_id)
+        self._resident_text("reason", reason, resident, optional=True)
         resident.untag(tag, actor=actor, reason=reason, at=self.now())
         self.save(resident)
 
+    @requires(Right.RESIDENT_UPDATE)
     def transfer_resident(self, resident_id: UUID, grid: GridCell, *, actor: Actor, reason: str) -> None:
         """Move a resident to another grid cell."""
         resident = self.load(Resident, resident_id)
+        self._resident_text("reason", reason, resident)
         resident.transfer(grid, actor=actor, reason=reason, at=self.now())
         self.save(resident)
 
+    @requires(Right.RESIDENT_UPDATE)
     def move_resident_out(self, resident_id: UUID, moved_out_on: date, *, actor: Actor, reason: str = "") -> None:
         """Record that a resident moved out of the community."""
         resident = self.load(Resident, resident_id)
+        self._resident_text("reason", reason, resident, optional=True)
         resident.move_out(moved_out_on, actor=actor, reason=reason, at=self.now())
         self.save(resident)
 
+    @requires(Right.RESIDENT_UPDATE)
     def move_resident_in(self, resident_id: UUID, grid: GridCell, moved_in_on: date, *, actor: Actor) -> None:
         """Record that a resident who had moved out lives here again."""
         resident = self.load(Resident, resident_id)
         resident.move_in(grid, moved_in_on, actor=actor, at=self.now())
         self.save(resident)
 
+    @requires(Right.RESIDENT_ISOLATE)
     def start_home_isolation(
         self,
         resident_id: UUID,
@@ -146,43 +172,84 @@ class ResidentCommands(ApplicationCore):
             check_text("reason", reason)
             if resident.is_erased:
                 raise PersonalDataErasedError(resident_id)
-            details, _ = self.vault.seal(resident_id, reason)
+            details, _ = self.vault.seal(resident_id, reason, field="reason")
         resident.start_home_isolation(starts_on, ends_on, actor=actor, details=details, at=self.now())
         self.save(resident)
 
+    @requires(Right.RESIDENT_ISOLATE)
     def end_home_isolation(self, resident_id: UUID, ended_on: date, *, actor: Actor, reason: str = "") -> None:
         """End a resident's current home isolation."""
         resident = self.load(Resident, resident_id)
+        self._resident_text("reason", reason, resident, optional=True)
         resident.end_home_isolation(ended_on, actor=actor, reason=reason, at=self.now())
         self.save(resident)
 
+    @requires(Right.SUBJECT_ERASE)
     def erase_resident(self, resident_id: UUID, *, actor: Actor, reason: str, request_ref: str = "") -> None:
         """Erase a resident's personal data (PIPL Art. 47) by destroying their key.
 
         The erasure is recorded as an event first, then the key is destroyed.
         Calling this again for an erased resident destroys the key again (in
         case a first attempt stopped between the two steps) and records nothing.
+        Everything else sealed under the resident's key goes with it: their
+        home-isolation reasons, their sample records, their details and
+        statements as a party to a dispute, and the purposes of every look at
+        their data. The *reason* is kept in the clear, so it may not name them.
         """
-        resident = self.load(Resident, resident_id)
-        if not resident.is_erased:
-            resident.erase_personal_data(actor=actor, reason=reason, request_ref=request_ref, at=self.now())
-            self.save(resident)
-        self.vault.erase(resident_id)
+        self._erase_resident(self.load(Resident, resident_id), actor=actor, reason=reason, request_ref=request_ref)
+
+    def _resident_text(self, field: str, value: object, resident: Resident, *, optional: bool = False) -> str:
+        """Check clear text about *resident*: no identifiers at all, and not the resident's own."""
+        text = self._clear_text(field, value, optional=optional)
+        if text.strip():
+            self._clear_text(field, text, self._resident_identifiers(resident), optional=optional)
+        return text
 
     # -- queries ----------------------------------------------------------------------
 
-    def get_resident(self, resident_id: UUID) -> Resident:
+    @requires(Right.RESIDENT_READ)
+    def get_resident(self, resident_id: UUID, *, actor: Actor) -> Resident:  # noqa: ARG002 (checked by @requires)
         """Return the resident *resident_id* (personal data still sealed)."""
         return self.load(Resident, resident_id)
 
-    def resident_personal_data(self, resident_id: UUID) -> PersonalData:
-        """Return a resident's personal data in the clear.
+    @overload
+    def resident_personal_data(
+        self, resident_id: UUID, *, actor: Actor, unmasked: Literal[False] = False, purpose: str = ""
+    ) -> MaskedPersonalData: ...
 
-        Raises :class:`PersonalDataErasedError` once it has been erased.
+    @overload
+    def resident_personal_data(
+        self, resident_id: UUID, *, actor: Actor, unmasked: Literal[True], purpose: str
+    ) -> PersonalData: ...
+
+    @requires(Right.RESIDENT_READ, unmasking=Right.RESIDENT_READ_PERSONAL_DATA)
+    def resident_personal_data(
+        self, resident_id: UUID, *, actor: Actor, unmasked: bool = False, purpose: str = ""
+    ) -> MaskedPersonalData | PersonalData:
+        """Return a resident's personal data: masked, or with *unmasked* in full.
+
+        Seeing it in full needs the right ``resident.read_personal_data`` and a
+        *purpose*, and is recorded (who, when, which fields, why) in the
+        resident's privacy record: see :meth:`privacy_history`. Raises
+        :class:`PersonalDataErasedError` once it has been erased.
         """
+        check_instance("unmasked", unmasked, bool)
+        if unmasked:
+            authorize(actor, Right.RESIDENT_READ_PERSONAL_DATA)
         resident = self.load(Resident, resident_id)
         if resident.is_erased:
             raise PersonalDataErasedError(resident_id)
         data = self.vault.open(resident.personal)
         assert isinstance(data, PersonalData)  # noqa: S101 (we sealed it)
+        if not unmasked:
+            return MaskedPersonalData.of(data)
+        self._record_view(
+            resident_id,
+            actor=actor,
+            purpose=self._check_purpose(purpose, identifiers_of(data)),
+            record_kind="resident",
+            record_id=resident_id,
+            item="",
+            fields=filled_fields(data),
+        )
         return data

@@ -21,10 +21,20 @@ MAX_TEXT = 2000
 """Longest free text a field accepts (characters)."""
 
 
+def _check_encodable(field: str, value: str) -> None:
+    # A lone surrogate is not a character: it cannot be stored as UTF-8.
+    if not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            raise ValidationError(field, "contains an invalid character (a lone surrogate)") from None
+
+
 def check_text(field: str, value: object, *, max_length: int = MAX_TEXT) -> str:
     """Return *value* if it is a non-blank string of at most *max_length* characters."""
     if not isinstance(value, str):
         raise ValidationError(field, f"must be text, not {type(value).__name__}")
+    _check_encodable(field, value)
     if not value.strip():
         raise ValidationError(field, "must not be blank")
     if len(value) > max_length:
@@ -36,6 +46,7 @@ def check_optional_text(field: str, value: object, *, max_length: int = MAX_TEXT
     """Return *value* if it is a string (possibly empty) of at most *max_length* characters."""
     if not isinstance(value, str):
         raise ValidationError(field, f"must be text, not {type(value).__name__}")
+    _check_encodable(field, value)
     if len(value) > max_length:
         raise ValidationError(field, f"must be at most {max_length} characters")
     return value

@@ -5,15 +5,24 @@ random 256-bit key. It is stored only wrapped (AES-GCM under the master key,
 bound to the subject id), in a table of the same database as the events. To
 erase a subject's personal data, :meth:`KeyStore.destroy` overwrites the wrapped
 key with nothing and keeps a tombstone, so every ciphertext sealed under it is
-unreadable from then on while the events themselves stay unchanged.
+unreadable from then on while the events themselves stay unchanged. Then the
+store is *scrubbed* so no earlier copy of the wrapped key is left in the
+database's files: SQLite overwrites freed space (``secure_delete``) and
+truncates its write-ahead log; PostgreSQL vacuums the key table, removing the
+old row version MVCC keeps. Copies outside the live database (PostgreSQL's own
+write-ahead log segments, backups, replicas) remain readable only with the
+master key they were wrapped under: rotating the master key and destroying the
+old one (:meth:`KeyStore.rewrap`) makes them useless too.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import threading
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -34,6 +43,10 @@ __all__ = [
 KEY_BYTES = 32
 NONCE_BYTES = 12
 TABLE = "grid_subject_keys"
+_CHECKPOINT_ATTEMPTS = 20
+_VACUUM_ATTEMPTS = 12
+_NOT_REMOVABLE = re.compile(r"(\d+) (?:are dead but not yet removable|dead row versions cannot be removed yet)")
+"""How VACUUM VERBOSE reports row versions still visible to an older transaction (PostgreSQL 14+, 13)."""
 
 
 def master_key_id(master_key: bytes) -> str:
@@ -109,9 +122,32 @@ class KeyStore(ABC):
         row = self._select(subject_id)
         return row is not None and row[0] is None
 
+    def exists(self, subject_id: UUID) -> bool:
+        """Return whether *subject_id* has a key or a tombstone (was ever a data subject here)."""
+        return self._select(subject_id) is not None
+
     def destroy(self, subject_id: UUID) -> None:
-        """Destroy the key of *subject_id*, keeping a tombstone. Idempotent."""
+        """Destroy the key of *subject_id*, keeping a tombstone, then scrub old copies. Idempotent."""
         self._tombstone(subject_id, _now())
+        self._scrub()
+
+    @property
+    def master_key_id(self) -> str:
+        """The public identifier of the master key in use (see :func:`master_key_id`)."""
+        return self._master_id
+
+    def check_master_key(self) -> None:
+        """Raise :class:`ConfigurationError` if the stored keys are wrapped under another master key.
+
+        Called when the application opens, so a wrong or outdated master key is
+        reported at once rather than at the first read of personal data.
+        """
+        found = self._any_master_id()
+        if found is not None and found != self._master_id:
+            raise ConfigurationError(
+                f"the keys in this store are wrapped under master key {found}, but the configured master key "
+                f"is {self._master_id}: configure the current master key (was it rotated?)"
+            )
 
     def discard(self, subject_id: UUID) -> None:
         """Remove a key that was created but never used (a failed save)."""
@@ -123,20 +159,30 @@ class KeyStore(ABC):
             self._delete(subject_ids)
 
     def rewrap(self, new_master_key: bytes) -> int:
-        """Re-wrap every live key under *new_master_key*; return how many.
+        """Re-wrap every live key under *new_master_key*, all in one transaction; return how many.
 
-        After this, open stores with the new master key only.
+        Either every key is re-wrapped or none is. The store is then scrubbed
+        so the keys wrapped under the old master key are not left in its files.
+        After this, open the store with the new master key only, and destroy
+        every copy of the old one: backups taken before remain readable with it.
         """
-        new_store_master = AESGCM(new_master_key)
+        if not isinstance(new_master_key, bytes) or len(new_master_key) != KEY_BYTES:
+            raise ConfigurationError("the new master key must be 32 bytes (AES-256)")
+        new_master = AESGCM(new_master_key)
         new_id = master_key_id(new_master_key)
-        count = 0
-        for subject_id, wrapped in list(self._live_keys()):
-            key = self._unwrap(subject_id, (wrapped, self._master_id))
+        if new_id == self._master_id:
+            raise ConfigurationError("the new master key is the one in use: make a new one")
+
+        def rewrapped(subject_id: UUID, wrapped: bytes, wrapped_with: str) -> bytes:
+            key = self._unwrap(subject_id, (wrapped, wrapped_with))
             nonce = os.urandom(NONCE_BYTES)
-            self._update(subject_id, nonce + new_store_master.encrypt(nonce, key, subject_id.bytes), new_id)
-            count += 1
-        self._master = new_store_master
-        self._master_id = new_id
+            return nonce + new_master.encrypt(nonce, key, subject_id.bytes)
+
+        with self._lock:
+            count = self._rewrap_all(rewrapped, new_id)
+            self._master = new_master
+            self._master_id = new_id
+        self._scrub()
         return count
 
     def _unwrap(self, subject_id: UUID, row: tuple[bytes | None, str]) -> bytes:
@@ -165,10 +211,6 @@ class KeyStore(ABC):
         """Insert many new key rows in one transaction; insert none and return False on any conflict."""
 
     @abstractmethod
-    def _update(self, subject_id: UUID, wrapped: bytes, master_id: str) -> None:
-        """Replace the wrapped key of a live row."""
-
-    @abstractmethod
     def _tombstone(self, subject_id: UUID, destroyed_at: str) -> None:
         """Set the row's wrapped key to NULL (inserting a tombstone if absent)."""
 
@@ -179,6 +221,24 @@ class KeyStore(ABC):
     @abstractmethod
     def _live_keys(self) -> Iterator[tuple[UUID, bytes]]:
         """Yield ``(subject id, wrapped key)`` of every key not destroyed."""
+
+    @abstractmethod
+    def _any_master_id(self) -> str | None:
+        """Return the master key id of any one live key, or None if there is none."""
+
+    @abstractmethod
+    def _rewrap_all(self, rewrapped: Rewrapper, new_id: str) -> int:
+        """In one transaction, replace every live wrapped key by ``rewrapped(id, wrapped, master id)``.
+
+        Must leave no live key under another master key, or change nothing.
+        """
+
+    @abstractmethod
+    def _scrub(self) -> None:
+        """Remove old copies of changed rows from the database's files."""
+
+
+Rewrapper = Callable[[UUID, bytes, str], bytes]
 
 
 def _now() -> str:
@@ -210,9 +270,6 @@ class InMemoryKeyStore(KeyStore):
             self._rows[subject_id] = (wrapped, master_id)
         return True
 
-    def _update(self, subject_id: UUID, wrapped: bytes, master_id: str) -> None:
-        self._rows[subject_id] = (wrapped, master_id)
-
     def _tombstone(self, subject_id: UUID, destroyed_at: str) -> None:
         del destroyed_at
         self._rows[subject_id] = (None, self._rows.get(subject_id, (None, self._master_id))[1])
@@ -225,6 +282,21 @@ class InMemoryKeyStore(KeyStore):
         for subject_id, (wrapped, _) in self._rows.items():
             if wrapped is not None:
                 yield subject_id, wrapped
+
+    def _scrub(self) -> None:
+        """Nothing to scrub: a replaced value is garbage-collected with the tuple that held it."""
+
+    def _any_master_id(self) -> str | None:
+        return next((master_id for wrapped, master_id in self._rows.values() if wrapped is not None), None)
+
+    def _rewrap_all(self, rewrapped: Rewrapper, new_id: str) -> int:
+        replaced = {
+            subject_id: (rewrapped(subject_id, wrapped, master_id), new_id)
+            for subject_id, (wrapped, master_id) in self._rows.items()
+            if wrapped is not None
+        }
+        self._rows.update(replaced)
+        return len(replaced)
 
 
 class SQLiteKeyStore(KeyStore):
@@ -272,14 +344,6 @@ class SQLiteKeyStore(KeyStore):
             return False
         return True
 
-    def _update(self, subject_id: UUID, wrapped: bytes, master_id: str) -> None:
-        with self._datastore.transaction(commit=True) as c:
-            c.execute(
-                f"UPDATE {TABLE} SET wrapped_key = ?, master_key_id = ? "  # noqa: S608
-                "WHERE subject_id = ? AND wrapped_key IS NOT NULL",
-                (wrapped, master_id, subject_id.hex),
-            )
-
     def _tombstone(self, subject_id: UUID, destroyed_at: str) -> None:
         with self._datastore.transaction(commit=True) as c:
             c.execute("PRAGMA secure_delete = ON")
@@ -289,16 +353,26 @@ class SQLiteKeyStore(KeyStore):
                 "wrapped_key = NULL, destroyed_at = COALESCE(destroyed_at, excluded.destroyed_at)",
                 (subject_id.hex, self._master_id, destroyed_at, destroyed_at),
             )
-        self._checkpoint()
 
     def _delete(self, subject_ids: Sequence[UUID]) -> None:
         with self._datastore.transaction(commit=True) as c:
             c.executemany(f"DELETE FROM {TABLE} WHERE subject_id = ?", [(s.hex,) for s in subject_ids])  # noqa: S608
 
-    def _checkpoint(self) -> None:
-        with self._datastore.get_connection(commit=True) as connection:
-            cursor = connection.cursor()
-            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    def _scrub(self) -> None:
+        """Move every change into the main file and truncate the write-ahead log to nothing.
+
+        A reader in another connection can hold the log open for a moment:
+        try again briefly. Whatever stays (a reader holding it for longer) is
+        truncated by the next checkpoint.
+        """
+        for attempt in range(_CHECKPOINT_ATTEMPTS):
+            with self._datastore.get_connection(commit=True) as connection:
+                cursor = connection.cursor()
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                busy = cursor.fetchone()[0]
+            if not busy:
+                return
+            time.sleep(0.01 * (attempt + 1))
 
     def _live_keys(self) -> Iterator[tuple[UUID, bytes]]:
         with self._datastore.transaction(commit=False) as c:
@@ -306,6 +380,29 @@ class SQLiteKeyStore(KeyStore):
             rows = c.fetchall()
         for subject_hex, wrapped in rows:
             yield UUID(subject_hex), wrapped
+
+    def _any_master_id(self) -> str | None:
+        with self._datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT master_key_id FROM {TABLE} WHERE wrapped_key IS NOT NULL LIMIT 1")  # noqa: S608
+            row = c.fetchone()
+        return None if row is None else str(row[0])
+
+    def _rewrap_all(self, rewrapped: Rewrapper, new_id: str) -> int:
+        with self._datastore.transaction(commit=True) as c:
+            c.execute("PRAGMA secure_delete = ON")
+            c.execute(f"SELECT subject_id, wrapped_key, master_key_id FROM {TABLE} WHERE wrapped_key IS NOT NULL")  # noqa: S608
+            rows = [(UUID(subject_hex), wrapped, master_id) for subject_hex, wrapped, master_id in c.fetchall()]
+            c.executemany(
+                f"UPDATE {TABLE} SET wrapped_key = ?, master_key_id = ? WHERE subject_id = ?",  # noqa: S608
+                [
+                    (rewrapped(subject_id, wrapped, master_id), new_id, subject_id.hex)
+                    for subject_id, wrapped, master_id in rows
+                ],
+            )
+            c.execute(f"SELECT count(*) FROM {TABLE} WHERE wrapped_key IS NOT NULL AND master_key_id <> ?", (new_id,))  # noqa: S608
+            if c.fetchone()[0]:  # pragma: no cover (a key was created by another process meanwhile)
+                raise ConfigurationError("keys were created while rotating: stop every other process and rotate again")
+        return len(rows)
 
 
 class PostgresKeyStore(KeyStore):
@@ -355,14 +452,6 @@ class PostgresKeyStore(KeyStore):
             return False
         return True
 
-    def _update(self, subject_id: UUID, wrapped: bytes, master_id: str) -> None:
-        with self._datastore.transaction(commit=True) as c:
-            c.execute(
-                f"UPDATE {self._table} SET wrapped_key = %s, master_key_id = %s "  # noqa: S608
-                "WHERE subject_id = %s AND wrapped_key IS NOT NULL",
-                (wrapped, master_id, subject_id),
-            )
-
     def _tombstone(self, subject_id: UUID, destroyed_at: str) -> None:
         with self._datastore.transaction(commit=True) as c:
             c.execute(
@@ -382,3 +471,56 @@ class PostgresKeyStore(KeyStore):
             rows = c.fetchall()
         for row in rows:
             yield row["subject_id"], bytes(row["wrapped_key"])
+
+    def _any_master_id(self) -> str | None:
+        with self._datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT master_key_id FROM {self._table} WHERE wrapped_key IS NOT NULL LIMIT 1")  # noqa: S608
+            row = c.fetchone()
+        return None if row is None else str(row["master_key_id"])
+
+    def _rewrap_all(self, rewrapped: Rewrapper, new_id: str) -> int:
+        with self._datastore.transaction(commit=True) as c:
+            # No key may be created, destroyed or changed by anyone else until this commits.
+            c.execute(f"LOCK TABLE {self._table} IN SHARE ROW EXCLUSIVE MODE")
+            c.execute(f"SELECT subject_id, wrapped_key, master_key_id FROM {self._table} WHERE wrapped_key IS NOT NULL")  # noqa: S608
+            rows = [(row["subject_id"], bytes(row["wrapped_key"]), row["master_key_id"]) for row in c.fetchall()]
+            c.executemany(
+                f"UPDATE {self._table} SET wrapped_key = %s, master_key_id = %s WHERE subject_id = %s",  # noqa: S608
+                [
+                    (rewrapped(subject_id, wrapped, master_id), new_id, subject_id)
+                    for subject_id, wrapped, master_id in rows
+                ],
+            )
+        return len(rows)
+
+    def _scrub(self) -> None:
+        """Vacuum the key table, so the old versions of changed rows are removed from its files.
+
+        PostgreSQL never overwrites a row in place: an update leaves the old
+        version (here: the wrapped key) in the table's pages until a vacuum
+        removes it. VACUUM cannot run inside a transaction, and eventsourcing's
+        connections are in autocommit mode, so it runs on its own here. It
+        cannot remove a version that a transaction begun earlier (in any
+        session of this database) may still see: its report says so, and the
+        vacuum is tried again for a few seconds; a version still held after
+        that goes with the next vacuum (autovacuum, or the next erasure's).
+        """
+        for attempt in range(_VACUUM_ATTEMPTS):
+            if not self._vacuum():
+                return
+            time.sleep(0.05 * (attempt + 1))
+
+    def _vacuum(self) -> int:
+        """Run VACUUM on the key table; return how many dead row versions it could not remove yet."""
+        report: list[str] = []
+
+        def collect(diagnostic: Any) -> None:  # noqa: ANN401 (a psycopg Diagnostic)
+            report.append(f"{diagnostic.message_primary or ''}\n{diagnostic.message_detail or ''}")
+
+        with self._datastore.get_connection() as connection:
+            connection.add_notice_handler(collect)
+            try:
+                connection.execute(f"VACUUM (VERBOSE) {self._table}")
+            finally:
+                connection.remove_notice_handler(collect)
+        return sum(int(count) for text in report for count in _NOT_REMOVABLE.findall(text))

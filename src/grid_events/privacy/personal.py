@@ -19,9 +19,13 @@ from grid_events.domain.checks import (
 from grid_events.exceptions import ValidationError
 
 __all__ = [
+    "MaskedPartyDetails",
+    "MaskedPersonalData",
+    "MaskedSampledPerson",
     "PartyDetails",
     "PersonalData",
     "SampledPerson",
+    "mask_address",
     "mask_id_number",
     "mask_name",
     "mask_phone",
@@ -115,6 +119,20 @@ def mask_phone(phone: str) -> str:
     return digits[:keep_head] + "*" * (len(digits) - keep_head - keep_tail) + digits[-keep_tail:]
 
 
+_ADDRESS_KEEP = 6
+
+
+def mask_address(address: str) -> str:
+    """Keep the first six characters (district, estate) and hide the rest: ``飞凤小区 3 ****``.
+
+    Building, unit and room numbers are what point at one household; the
+    estate alone is shared by hundreds.
+    """
+    head = address[:_ADDRESS_KEEP]
+    rest = address[_ADDRESS_KEEP:]
+    return head + "".join(" " if c.isspace() else "*" for c in rest)
+
+
 @attrs.frozen
 class PartyDetails:
     """Who a party to a dispute is: sealed under the party's own key.
@@ -146,3 +164,103 @@ class SampledPerson:
 
     def __repr__(self) -> str:
         return f"SampledPerson(name={mask_name(self.name)!r}, …)"
+
+
+# -- masked views: what may be shown without the unmasking right ------------------------
+
+
+@attrs.frozen
+class MaskedPersonalData:
+    """A resident's personal data as the registry shows it: identifiers masked, health only flagged.
+
+    Made by :meth:`of`; holds no value from which the full name, ID number,
+    phone, address or health notes can be read back.
+    """
+
+    name: str
+    id_number: str
+    phone: str
+    address: str
+    birth_year: int | None
+    has_health_notes: bool
+    guardian_name: str
+    guardian_phone: str
+
+    @classmethod
+    def of(cls, data: PersonalData) -> MaskedPersonalData:
+        """Return the masked view of *data*."""
+        return cls(
+            name=mask_name(data.name),
+            id_number=mask_id_number(data.id_number),
+            phone=mask_phone(data.phone),
+            address=mask_address(data.address),
+            birth_year=None if data.birth_date is None else data.birth_date.year,
+            has_health_notes=bool(data.health_notes.strip()),
+            guardian_name=mask_name(data.guardian_name),
+            guardian_phone=mask_phone(data.guardian_phone),
+        )
+
+    def as_dict(self) -> dict[str, str | int | bool | None]:
+        """Return the fields by name (for views and exports)."""
+        return attrs.asdict(self)
+
+
+@attrs.frozen
+class MaskedPartyDetails:
+    """A party to a dispute as the register shows it: identifiers masked."""
+
+    name: str
+    phone: str
+    id_number: str
+    address: str
+
+    @classmethod
+    def of(cls, details: PartyDetails) -> MaskedPartyDetails:
+        """Return the masked view of *details*."""
+        return cls(
+            name=mask_name(details.name),
+            phone=mask_phone(details.phone),
+            id_number=mask_id_number(details.id_number),
+            address=mask_address(details.address),
+        )
+
+    def as_dict(self) -> dict[str, str]:
+        """Return the fields by name (for views and exports)."""
+        return attrs.asdict(self)
+
+
+@attrs.frozen
+class MaskedSampledPerson:
+    """A sample record's person as a site dashboard shows it: identifiers masked."""
+
+    name: str
+    id_number: str
+    phone: str
+    address: str
+
+    @classmethod
+    def of(cls, person: SampledPerson) -> MaskedSampledPerson:
+        """Return the masked view of *person*."""
+        return cls(
+            name=mask_name(person.name),
+            id_number=mask_id_number(person.id_number),
+            phone=mask_phone(person.phone),
+            address=mask_address(person.address),
+        )
+
+    def as_dict(self) -> dict[str, str]:
+        """Return the fields by name (for views and exports)."""
+        return attrs.asdict(self)
+
+
+def filled_fields(value: PersonalData | PartyDetails | SampledPerson) -> tuple[str, ...]:
+    """Return the names of the fields of *value* that hold something (what a full view reveals)."""
+    return tuple(field.name for field in attrs.fields(type(value)) if getattr(value, field.name) not in {"", None})
+
+
+def identifiers_of(value: PersonalData | PartyDetails | SampledPerson) -> tuple[str, ...]:
+    """Return the strings that identify the person of *value*: names, ID numbers, phones."""
+    found = [value.name, value.id_number, value.phone]
+    if isinstance(value, PersonalData):
+        found += [value.guardian_name, value.guardian_phone]
+    return tuple(item for item in found if item)

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from grid_events.codec import MsgpackTranscoder, TypeRegistry
 from grid_events.domain.values import SealedData
 from grid_events.exceptions import GridEventsError, PersonalDataErasedError
+from grid_events.privacy.cleartext import invalid_text_error
 from grid_events.privacy.keystore import NONCE_BYTES, KeyStore
 
 __all__ = ["SCHEME", "Vault"]
@@ -33,32 +34,45 @@ class Vault:
         self.keystore = keystore
         self._transcoder = MsgpackTranscoder(registry)
 
-    def seal(self, subject_id: UUID, value: Any) -> tuple[SealedData, bool]:
+    def seal(self, subject_id: UUID, value: Any, *, field: str = "value") -> tuple[SealedData, bool]:
         """Encrypt *value* under the key of *subject_id*.
 
         Returns the sealed data and whether a new key was created for it (so a
         caller whose save then fails can :meth:`discard_key` it). Raises
-        :class:`PersonalDataErasedError` if the subject's key was destroyed.
+        :class:`PersonalDataErasedError` if the subject's key was destroyed,
+        and :class:`~grid_events.ValidationError` naming *field* (before any
+        key is made) if *value* holds text that is not valid Unicode.
         """
+        plaintext = self._encode(value, field)
         key, created = self.keystore.get_or_create(subject_id)
         nonce = os.urandom(NONCE_BYTES)
-        plaintext = self._transcoder.encode(value)
         ciphertext = AESGCM(key).encrypt(nonce, plaintext, _associated_data(subject_id))
         return SealedData(subject_id=subject_id, scheme=SCHEME, nonce=nonce, ciphertext=ciphertext), created
 
-    def seal_new(self, items: Sequence[tuple[UUID, Any]]) -> list[SealedData]:
+    def seal_new(self, items: Sequence[tuple[UUID, Any]], *, field: str = "items") -> list[SealedData]:
         """Seal each ``(subject id, value)`` under a new key made for that subject, in bulk.
 
         All the keys are created in one transaction; the subjects must not have
         keys yet. Pair with :meth:`discard_keys` if the save that follows fails.
         """
+        plaintexts = [self._encode(value, f"{field}[{index}]") for index, (_, value) in enumerate(items)]
         keys = self.keystore.create_many([subject_id for subject_id, _ in items])
         sealed = []
-        for (subject_id, value), key in zip(items, keys, strict=True):
+        for (subject_id, _), plaintext, key in zip(items, plaintexts, keys, strict=True):
             nonce = os.urandom(NONCE_BYTES)
-            ciphertext = AESGCM(key).encrypt(nonce, self._transcoder.encode(value), _associated_data(subject_id))
+            ciphertext = AESGCM(key).encrypt(nonce, plaintext, _associated_data(subject_id))
             sealed.append(SealedData(subject_id=subject_id, scheme=SCHEME, nonce=nonce, ciphertext=ciphertext))
         return sealed
+
+    def _encode(self, value: Any, field: str = "value") -> bytes:
+        """Encode *value* before any key is made, refusing text that is not valid Unicode by its field."""
+        try:
+            return self._transcoder.encode(value)
+        except UnicodeEncodeError:
+            error = invalid_text_error(value, field)
+            if error is None:  # pragma: no cover (the walk finds every str the codec encodes)
+                raise
+            raise error from None
 
     def open(self, sealed: SealedData) -> Any:
         """Decrypt and decode *sealed*.
