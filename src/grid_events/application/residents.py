@@ -14,7 +14,6 @@ from grid_events.domain.checks import check_instance, check_text
 from grid_events.domain.resident import Resident, ResidentTag
 from grid_events.domain.values import Actor, GridCell
 from grid_events.exceptions import PersonalDataErasedError, ValidationError
-from grid_events.privacy.cleartext import invalid_text_error
 from grid_events.privacy.permissions import Right, authorize, requires
 from grid_events.privacy.personal import MaskedPersonalData, PersonalData, filled_fields, identifiers_of
 
@@ -75,10 +74,6 @@ class ResidentCommands(ApplicationCore):
         checked = [check_instance(f"records[{index}]", record, ResidentRecord) for index, record in enumerate(records)]
         if not checked:
             return []
-        for index, record in enumerate(checked):
-            error = invalid_text_error(record, f"records[{index}]")
-            if error is not None:
-                raise error
         resident_ids = [uuid4() for _ in checked]
         at = self.now()
         sealed = self.vault.seal_new(
