@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from grid_service.cli import audit, keys
+from grid_service.cli import audit, keys, relay
 
 __all__ = ["main"]
 
@@ -29,3 +29,4 @@ def main() -> None:
 
 main.add_command(keys.keys)
 main.add_command(audit.audit)
+main.add_command(relay.relay)

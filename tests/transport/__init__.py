@@ -1,0 +1,1 @@
+"""Tests of grid_events.transport against real nats-server processes."""
