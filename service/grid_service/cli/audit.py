@@ -12,6 +12,7 @@ command was used wrongly (an unknown case, a bad date, a missing option).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -31,6 +32,7 @@ from rich.text import Text
 from grid_events import (
     AggregateNotFoundError,
     CodecError,
+    ConfigurationError,
     GridApplication,
     StoreConfig,
     ValidationError,
@@ -41,6 +43,8 @@ from grid_events.audit import (
     RULES,
     CaseReport,
     Checkpoint,
+    CrossCheckError,
+    CrossCheckReport,
     Language,
     Problem,
     RuleFinding,
@@ -50,6 +54,7 @@ from grid_events.audit import (
     build_timeline,
     check_case,
     check_language,
+    crosscheck_stream,
     describe_case,
     describe_state,
     export_report,
@@ -65,6 +70,7 @@ from grid_events.audit import (
     verify_aggregate,
     verify_store,
 )
+from grid_events.transport import EventStoreReader, NatsSettings, StreamSettings, open_event_store
 from grid_service.cli.options import open_application, store_options
 
 __all__ = ["audit"]
@@ -182,6 +188,7 @@ def audit() -> None:
       grid-events audit as-of CASE --at 2026-11-20 # the case as it stood then
       grid-events audit check CASE                 # what the record lacks against the rules
       grid-events audit verify --checkpoint FILE   # proof that nothing was altered
+      grid-events audit crosscheck                 # the store against its copy on NATS
       grid-events audit export CASE --format html -o report.html
 
     CASE is a case id, or its first few characters. Nothing is written to the
@@ -535,6 +542,149 @@ def checkpoint(output: Path | None, lang: str, store_config: StoreConfig) -> Non
             f"{taken.log_hash[:16]}…" + (f", appended to {output}" if output else "") + ". Keep it outside the store.",
         )
     )
+
+
+class _UnavailableError(click.ClickException):
+    """NATS or its stream cannot be reached, or the store cannot be read: exit 2, saying what to do."""
+
+    exit_code = 2
+
+
+def _open_reader(config: StoreConfig) -> EventStoreReader:
+    """Open the store for reading only (no master key needed), as the relay does."""
+    if config.backend == "memory":
+        raise click.UsageError(
+            "the cross-check compares the office's store with the stream: give --sqlite-path or --postgres-dsn "
+            "(or GRID_EVENTS_STORE), not the memory store"
+        )
+    if config.backend == "sqlite" and not config.sqlite_path.exists():
+        raise click.UsageError(f"no event store at {config.sqlite_path}: give --sqlite-path")
+    try:
+        return open_event_store(config)
+    except ConfigurationError as e:
+        raise click.UsageError(str(e)) from e
+
+
+@audit.command("crosscheck")
+@click.option(
+    "--nats-url",
+    metavar="URL",
+    default=None,
+    help="NATS server URLs, comma-separated (default: GRID_EVENTS_NATS_URL, else nats://127.0.0.1:4222).",
+)
+@click.option(
+    "--stream", "stream_name", metavar="NAME", default=None, help="The stream the relay fills (default GRID_EVENTS)."
+)
+@lang_option
+@store_options
+def crosscheck(nats_url: str | None, stream_name: str | None, lang: str, store_config: StoreConfig) -> None:
+    """Compare the event store with its copy on the NATS stream (exit 1 if they disagree).
+
+    Reads every message of the stream and every event of the store, in
+    order, and names each event whose two copies differ, that one copy lacks,
+    or that is on the stream twice or out of order, and each message whose
+    headers contradict its body. Events the relay has not published yet are
+    lag, not tampering: they are counted, not listed. NATS credentials and TLS
+    come from the GRID_EVENTS_NATS_* environment (docs/transport.md).
+    """
+    language = check_language(lang)
+    try:
+        nats = NatsSettings.from_environ(servers=nats_url) if nats_url else NatsSettings.from_environ()
+        stream = StreamSettings(name=stream_name) if stream_name else StreamSettings()
+    except (ConfigurationError, OSError) as e:
+        raise click.UsageError(str(e)) from e
+    reader = _open_reader(store_config)
+    try:
+        report = asyncio.run(_crosscheck_with_progress(reader, nats, stream, language))
+    except CrossCheckError as e:
+        if e.source == "store":
+            hint = (
+                "Check the store options (--sqlite-path, --postgres-dsn); `grid-events audit verify` names tampering."
+            )
+        else:
+            hint = (
+                "Start the NATS server and the relay (grid-events relay), or say where they are with --nats-url "
+                "(or GRID_EVENTS_NATS_URL and the other GRID_EVENTS_NATS_* variables) and --stream."
+            )
+        raise _UnavailableError(f"{e}. {hint}") from e
+    finally:
+        reader.close()
+    _print_crosscheck(_console(), report, language)
+    if not report.ok:
+        sys.exit(1)
+
+
+async def _crosscheck_with_progress(
+    reader: EventStoreReader, nats: NatsSettings, stream: StreamSettings, lang: Language
+) -> CrossCheckReport:
+    stderr = _console(stderr=True)
+    columns = (TextColumn(_t(lang, "比对中", "comparing")), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=stderr, transient=True, disable=not stderr.is_terminal) as progress:
+        task = progress.add_task("crosscheck", total=None)
+        return await crosscheck_stream(
+            reader.recorder,
+            nats,
+            stream=stream,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+
+
+def _print_crosscheck(console: Console, report: CrossCheckReport, lang: Language) -> None:
+    console.print(
+        _t(
+            lang,
+            f"流 {report.stream}：{report.stream_messages} 条消息（序号至 {report.stream_last_sequence}）；"
+            f"事件库：{report.store_events} 个事件（日志位置至 {report.store_notification_id}）。",
+            f"stream {report.stream}: {report.stream_messages} message(s) (up to sequence "
+            f"{report.stream_last_sequence}); store: {report.store_events} event(s) (up to log position "
+            f"{report.store_notification_id}).",
+        )
+    )
+    if report.stream_created is not None:
+        created = report.stream_created.astimezone(CHINA)
+        console.print(
+            _t(
+                lang,
+                f"流创建于 {created:%Y-%m-%d %H:%M:%S}（北京时间）。",
+                f"The stream was created {created:%Y-%m-%d %H:%M:%S %z}.",
+            )
+        )
+    if not report.stream_denies_deletes:
+        console.print(
+            _t(
+                lang,
+                "注意：该流允许删除或清除消息，流上的副本可被删改，作证力较弱。",
+                "Note: the stream allows deleting or purging messages, so its copy vouches for less.",
+            ),
+            style="yellow",
+        )
+    console.print(
+        _t(
+            lang,
+            f"流已到日志位置 {report.stream_notification_id}，尚有 {report.pending} 个事件未发布。",
+            f"The stream reaches log position {report.stream_notification_id}; {report.pending} event(s) "
+            "not yet published.",
+        )
+    )
+    if report.discrepancies:
+        table = Table(box=box.SIMPLE_HEAVY)
+        table.add_column(_t(lang, "问题", "discrepancy"), no_wrap=True)
+        table.add_column(_t(lang, "记录", "aggregate"), no_wrap=True)
+        for header in (_t(lang, "版本", "v"), _t(lang, "日志位置", "position"), _t(lang, "流序号", "sequence")):
+            table.add_column(header, justify="right", no_wrap=True)
+        table.add_column(_t(lang, "说明", "details"), ratio=1, overflow="fold")
+        for discrepancy in report.discrepancies:
+            table.add_row(
+                discrepancy.kind.name_in(lang),
+                str(discrepancy.aggregate_id or "—"),
+                str(discrepancy.version or "—"),
+                str(discrepancy.notification_id or "—"),
+                str(discrepancy.stream_sequence or "—"),
+                discrepancy.detail_in(lang),
+            )
+        console.print(table)
+    style = "bold red" if report.discrepancies else "bold green"
+    console.print(Text(report.verdict_text(lang), style=style))
 
 
 def _findings_table(rows: list[tuple[str, RuleFinding]], lang: Language, *, with_case: bool) -> Table:

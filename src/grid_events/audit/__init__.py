@@ -4,13 +4,22 @@
 * :mod:`~grid_events.audit.replay`: a case's events, the case as it stood at any moment, the cases in a store;
 * :mod:`~grid_events.audit.timeline`: the history in plain words, Chinese or English, personal data sealed;
 * :mod:`~grid_events.audit.rules`: the rules of mediation and inspection, checked on the events;
-* :mod:`~grid_events.audit.export`: one case's report as JSON, CSV or printable HTML.
+* :mod:`~grid_events.audit.export`: one case's report as JSON, CSV or printable HTML;
+* :mod:`~grid_events.audit.crosscheck`: the event store against its copy on the NATS stream.
 
 ``docs/audit.md`` is the guide.
 """
 
 from __future__ import annotations
 
+from grid_events.audit.crosscheck import (
+    CrossCheckError,
+    CrossCheckReport,
+    CrossCheckVerdict,
+    Discrepancy,
+    DiscrepancyKind,
+    crosscheck_stream,
+)
 from grid_events.audit.export import (
     CSV_COLUMNS,
     EXPORT_FORMATS,
@@ -86,6 +95,11 @@ __all__ = [
     "CaseSummary",
     "CaseVerification",
     "Checkpoint",
+    "CrossCheckError",
+    "CrossCheckReport",
+    "CrossCheckVerdict",
+    "Discrepancy",
+    "DiscrepancyKind",
     "ExportFormat",
     "Language",
     "Problem",
@@ -102,6 +116,7 @@ __all__ = [
     "case_kind",
     "check_case",
     "check_language",
+    "crosscheck_stream",
     "describe_case",
     "describe_event",
     "describe_state",

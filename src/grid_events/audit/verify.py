@@ -308,8 +308,7 @@ def verify_store(
                     aggregate_id=_as_uuid(row[1]),
                     version=row[2],
                     notification_id=notification_id,
-                    message=f"the log jumps from position {expected_id - 1} to {notification_id}: "
-                    "events were removed",
+                    message=f"the log jumps from position {expected_id - 1} to {notification_id}: events were removed",
                 )
             )
         expected_id = notification_id + 1
