@@ -35,7 +35,7 @@ What people said or are is sealed (see :mod:`grid_events.domain.mediation`).
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Self
 from uuid import UUID
 
@@ -52,10 +52,22 @@ from grid_events.domain.checks import (
     check_tuple_of,
     check_unique,
 )
+from grid_events.domain.dispute_checks import (
+    CLOSE_HINTS,
+    MEDIATOR_OR_SUPERVISOR,
+    NEXT_STEP,
+    RECEIVERS,
+    check_attendees,
+    check_signature_method,
+    check_statements,
+    check_time_limit,
+    find_party,
+    recording_date,
+    recording_time,
+)
 from grid_events.domain.mediation import (
     FINAL_STATES,
     MEDIATING_STATES,
-    PARTY_WRITTEN_METHODS,
     REFERRED_SOURCES,
     Agreement,
     AgreementForm,
@@ -98,27 +110,6 @@ REPEAT_FOLLOW_UP_DAYS = 30
 
 OPEN_STATES = frozenset(DisputeStatus) - FINAL_STATES
 """States in which the case is still open."""
-
-_NEXT_STEP: Mapping[DisputeStatus, str] = {
-    DisputeStatus.RECEIVED: "accept or decline the dispute first",
-    DisputeStatus.DECLINED: "the dispute was declined; nothing more can be recorded",
-    DisputeStatus.ACCEPTED: "hold and record a mediation session first",
-    DisputeStatus.MEDIATING: "mediation is under way: draft an agreement or record the failure",
-    DisputeStatus.REFUSED: "a party refused mediation: only the failure, with the other routes explained, can follow",
-    DisputeStatus.AGREEMENT_DRAFTED: "the agreement awaits signatures: collect them, redraft it or record the failure",
-    DisputeStatus.AGREED: "the agreement has taken effect: record performance and follow-ups, then close",
-    DisputeStatus.FAILED: "mediation failed: a supervisor closes the dispute",
-    DisputeStatus.CLOSED: "the dispute is closed; nothing more can be recorded",
-}
-
-
-def _today(at: datetime | None) -> date:
-    """Return the date in China of *at* (the recording time), or of now."""
-    return local_date(_moment(at))
-
-
-def _moment(at: datetime | None) -> datetime:
-    return datetime.now(UTC) if at is None else check_aware("at", at)
 
 
 class Dispute(GridAggregate):
@@ -406,10 +397,7 @@ class Dispute(GridAggregate):
 
     def party(self, party_id: str) -> Party:
         """Return the party *party_id*; raise :class:`ValidationError` if there is none."""
-        for party in self.parties:
-            if party.party_id == party_id:
-                return party
-        raise ValidationError("party_id", f"{party_id!r} is not a party to this dispute")
+        return find_party(self.parties, party_id)
 
     @property
     def is_final(self) -> bool:
@@ -544,7 +532,7 @@ class Dispute(GridAggregate):
         check_unique("parties", (party.subject_id for party in parties))
         check_instance("grid", grid, GridCell)
         check_date("received_on", received_on)
-        if received_on > _today(at):
+        if received_on > recording_date(at):
             raise ValidationError("received_on", f"{received_on} is in the future")
         check_optional_text("referral_ref", referral_ref, max_length=200)
         if source in REFERRED_SOURCES and not referral_ref.strip():
@@ -567,20 +555,20 @@ class Dispute(GridAggregate):
 
     def accept(self, accepted_on: date, *, actor: Actor, at: datetime | None = None) -> None:
         """Accept the dispute for mediation on *accepted_on*: the one-month limit starts."""
-        self._guard(actor, "accept the dispute", {DisputeStatus.RECEIVED}, roles=_RECEIVERS, assigned=False)
+        self._guard(actor, "accept the dispute", {DisputeStatus.RECEIVED}, roles=RECEIVERS, assigned=False)
         check_date("accepted_on", accepted_on)
         if accepted_on < self.received_on:
             raise ValidationError(
                 "accepted_on", f"{accepted_on} is before the dispute was received on {self.received_on}"
             )
-        if accepted_on > _today(at):
+        if accepted_on > recording_date(at):
             raise ValidationError("accepted_on", f"{accepted_on} is in the future")
         deadline = add_months(accepted_on, 1)
         self._trigger(self.Accepted, actor=actor, at=at, accepted_on=accepted_on, deadline=deadline)
 
     def decline(self, reason: str, *, actor: Actor, at: datetime | None = None) -> None:
         """Decline the dispute, saying why (e.g. already before a court, or only an authority may decide it)."""
-        self._guard(actor, "decline the dispute", {DisputeStatus.RECEIVED}, roles=_RECEIVERS, assigned=False)
+        self._guard(actor, "decline the dispute", {DisputeStatus.RECEIVED}, roles=RECEIVERS, assigned=False)
         check_text("reason", reason)
         self._trigger(self.Declined, actor=actor, at=at, reason=reason)
 
@@ -632,17 +620,17 @@ class Dispute(GridAggregate):
         self._guard(actor, action, MEDIATING_STATES)
         check_aware("held_at", held_at)
         check_text("place", place, max_length=200)
-        self._check_attendees(attendees)
-        self._check_statements(statements, attendees)
+        check_attendees(attendees, self.party_ids, self.mediator_id)
+        check_statements(statements, attendees, self.parties)
         check_text("summary", summary)
         check_optional_text("next_steps", next_steps)
-        if held_at > _moment(at):
+        if held_at > recording_time(at):
             raise ValidationError("held_at", f"{held_at.isoformat()} is in the future: record a session once held")
         held_on = local_date(held_at)
         accepted_on = self.accepted_on or held_on
         if held_on < accepted_on:
             raise ValidationError("held_at", f"{held_on} is before the dispute was accepted on {accepted_on}")
-        self._check_time_limit(held_on, action)
+        check_time_limit(self.deadline, held_on, action)
         self._trigger(
             self.SessionRecorded,
             actor=actor,
@@ -677,7 +665,7 @@ class Dispute(GridAggregate):
         deadline = self.deadline or new_deadline
         if new_deadline <= deadline:
             raise ValidationError("new_deadline", f"{new_deadline} is not after the current deadline {deadline}")
-        if new_deadline < _today(at):
+        if new_deadline < recording_date(at):
             raise ValidationError("new_deadline", f"{new_deadline} has already passed")
         missing = set(self.party_ids) - consenting_party_ids
         if missing:
@@ -705,7 +693,7 @@ class Dispute(GridAggregate):
         at: datetime | None = None,
     ) -> None:
         """Record a risk of escalation and the preventive steps taken; a HIGH risk must be reported."""
-        self._guard(actor, "flag a risk of escalation", OPEN_STATES, roles=_MEDIATOR_OR_SUPERVISOR)
+        self._guard(actor, "flag a risk of escalation", OPEN_STATES, roles=MEDIATOR_OR_SUPERVISOR)
         check_instance("level", level, RiskLevel)
         check_text("description", description)
         check_tuple_of("preventive_steps", preventive_steps, str)
@@ -727,7 +715,7 @@ class Dispute(GridAggregate):
 
     def report_to_police(self, station: str, reason: str, *, actor: Actor, at: datetime | None = None) -> None:
         """Record that the dispute was reported to the police (or another authority), Art. 25."""
-        self._guard(actor, "report the dispute to the police", OPEN_STATES, roles=_MEDIATOR_OR_SUPERVISOR)
+        self._guard(actor, "report the dispute to the police", OPEN_STATES, roles=MEDIATOR_OR_SUPERVISOR)
         check_text("station", station, max_length=200)
         check_text("reason", reason)
         self._trigger(self.ReportedToPolice, actor=actor, at=at, station=station, reason=reason)
@@ -753,7 +741,7 @@ class Dispute(GridAggregate):
                     f"agreement.terms[{index}].obligor_party_id",
                     f"{term.obligor_party_id!r} is not a party to this dispute",
                 )
-        self._check_time_limit(_today(at), action)
+        check_time_limit(self.deadline, recording_date(at), action)
         self._trigger(self.AgreementDrafted, actor=actor, at=at, agreement=agreement)
 
     def sign_agreement(
@@ -774,14 +762,14 @@ class Dispute(GridAggregate):
         check_text("signer_id", signer_id, max_length=64)
         check_date("signed_on", signed_on)
         check_instance("method", method, SignatureMethod)
-        self._check_signature_method(agreement.form, signer_id, method)
+        check_signature_method(agreement.form, signer_id, method, self.party_ids, self.mediator_id)
         if signer_id in {signature.signer_id for signature in self.signatures}:
             raise ValidationError("signer_id", f"{signer_id!r} has already signed this agreement")
         if signed_on < drafted_on:
             raise ValidationError("signed_on", f"{signed_on} is before the agreement was drafted on {drafted_on}")
-        if signed_on > _today(at):
+        if signed_on > recording_date(at):
             raise ValidationError("signed_on", f"{signed_on} is in the future")
-        self._check_time_limit(signed_on, action)
+        check_time_limit(self.deadline, signed_on, action)
         signed = {signature.signer_id for signature in self.signatures} | {signer_id}
         complete = self.required_signers <= signed
         effective_on = max([signed_on, *(signature.signed_on for signature in self.signatures)])
@@ -851,7 +839,7 @@ class Dispute(GridAggregate):
         effective_on = self.effective_on or visited_on
         if visited_on < effective_on:
             raise ValidationError("visited_on", f"{visited_on} is before the agreement took effect on {effective_on}")
-        if visited_on > _today(at):
+        if visited_on > recording_date(at):
             raise ValidationError("visited_on", f"{visited_on} is in the future")
         self._trigger(
             self.FollowUpRecorded,
@@ -875,7 +863,7 @@ class Dispute(GridAggregate):
     ) -> None:
         """Record the parties' joint application to *court*, within 30 days of the effective date (Art. 33)."""
         action = "apply for judicial confirmation"
-        self._guard(actor, action, {DisputeStatus.AGREED}, roles=_MEDIATOR_OR_SUPERVISOR)
+        self._guard(actor, action, {DisputeStatus.AGREED}, roles=MEDIATOR_OR_SUPERVISOR)
         if self.judicial is not None:
             self._refuse(
                 f"agreed, judicial confirmation applied for on {self.judicial.applied_on}",
@@ -893,7 +881,7 @@ class Dispute(GridAggregate):
         assert last_day is not None  # noqa: S101
         if applied_on < effective_on:
             raise ValidationError("applied_on", f"{applied_on} is before the agreement took effect on {effective_on}")
-        if applied_on > _today(at):
+        if applied_on > recording_date(at):
             raise ValidationError("applied_on", f"{applied_on} is in the future")
         if applied_on > last_day:
             raise RuleViolationError(
@@ -922,7 +910,7 @@ class Dispute(GridAggregate):
     ) -> None:
         """Record whether the court confirmed the agreement."""
         action = "record the court's decision"
-        self._guard(actor, action, {DisputeStatus.AGREED}, roles=_MEDIATOR_OR_SUPERVISOR)
+        self._guard(actor, action, {DisputeStatus.AGREED}, roles=MEDIATOR_OR_SUPERVISOR)
         judicial = self.judicial
         if judicial is None:
             self._refuse("agreed, no judicial confirmation applied for", action, "record the application first")
@@ -933,7 +921,7 @@ class Dispute(GridAggregate):
         check_optional_text("note", note)
         if decided_on < judicial.applied_on:
             raise ValidationError("decided_on", f"{decided_on} is before the application on {judicial.applied_on}")
-        if decided_on > _today(at):
+        if decided_on > recording_date(at):
             raise ValidationError("decided_on", f"{decided_on} is in the future")
         self._trigger(
             self.JudicialConfirmationDecided, actor=actor, at=at, confirmed=confirmed, decided_on=decided_on, note=note
@@ -946,7 +934,7 @@ class Dispute(GridAggregate):
             "close the dispute",
             {DisputeStatus.AGREED, DisputeStatus.FAILED},
             roles=(Role.SUPERVISOR,),
-            hints=_CLOSE_HINTS,
+            hints=CLOSE_HINTS,
         )
         check_text("summary", summary)
         if self.status is DisputeStatus.AGREED and not self.follow_ups:
@@ -983,7 +971,7 @@ class Dispute(GridAggregate):
         """Check the actor's role, then the state, then (for a mediator) that they are the assigned one."""
         self._require_role(actor, *roles, action=action)
         if self.status not in states:
-            hint = (hints or {}).get(self.status, _NEXT_STEP[self.status])
+            hint = (hints or {}).get(self.status, NEXT_STEP[self.status])
             self._refuse(self.status.value, action, hint)
         if assigned and actor.role is Role.MEDIATOR:
             if self.mediator_id is None:
@@ -993,63 +981,6 @@ class Dispute(GridAggregate):
                     str(actor), action, f"only the assigned mediator ({self.mediator_id}) may {action}"
                 )
 
-    def _check_time_limit(self, day: date, action: str) -> None:
-        """Refuse mediation work on *day* after the (possibly extended) deadline."""
-        if self.deadline is not None and day > self.deadline:
-            raise RuleViolationError(
-                "mediation.time-limit",
-                f"cannot {action} on {day}, after the deadline {self.deadline}: mediation normally ends within "
-                "one month; it can go on only when both parties agree — record the extension first",
-            )
-
-    def _check_attendees(self, attendees: object) -> None:
-        check_tuple_of("attendees", attendees, str, min_length=1)
-        assert isinstance(attendees, tuple)  # noqa: S101 (narrowing for the type checker)
-        for index, attendee in enumerate(attendees):
-            check_text(f"attendees[{index}]", attendee, max_length=64)
-            if is_party_id(attendee) and attendee not in self.party_ids:
-                raise ValidationError(f"attendees[{index}]", f"{attendee!r} is not a party to this dispute")
-        check_unique("attendees", attendees)
-        if self.mediator_id not in attendees:
-            raise ValidationError("attendees", f"the presiding mediator {self.mediator_id!r} must attend the session")
-        if not any(attendee in self.party_ids for attendee in attendees):
-            raise ValidationError("attendees", "at least one party attends a mediation session")
-
-    def _check_statements(self, statements: object, attendees: tuple[str, ...]) -> None:
-        check_tuple_of("statements", statements, Statement)
-        assert isinstance(statements, tuple)  # noqa: S101 (narrowing for the type checker)
-        for index, statement in enumerate(statements):
-            if statement.party_id not in attendees:
-                raise ValidationError(f"statements[{index}]", f"{statement.party_id!r} did not attend the session")
-            if statement.text.subject_id != self.party(statement.party_id).subject_id:
-                raise ValidationError(f"statements[{index}].text", "must be sealed under the party's own key")
-        check_unique("statements", (statement.party_id for statement in statements))
-
-    def _check_signature_method(self, form: AgreementForm, signer_id: str, method: SignatureMethod) -> None:
-        is_party = signer_id in self.party_ids
-        if not is_party and signer_id != self.mediator_id:
-            raise ValidationError(
-                "signer_id", f"{signer_id!r} is neither a party nor the assigned mediator ({self.mediator_id})"
-            )
-        if form is AgreementForm.ORAL:
-            if not is_party:
-                raise ValidationError("signer_id", "the parties consent to an oral agreement; the mediator records it")
-            if method is not SignatureMethod.ORAL_CONSENT:
-                raise ValidationError("method", "a party consents to an oral agreement (oral_consent, Art. 30)")
-        elif is_party and method not in PARTY_WRITTEN_METHODS:
-            raise ValidationError("method", "a party signs, seals or fingerprints a written agreement (Art. 29)")
-        elif not is_party and method is not SignatureMethod.SIGNATURE:
-            raise ValidationError("method", "the mediator signs a written agreement (Art. 29)")
-
-
-_RECEIVERS = (Role.SUPERVISOR, Role.MEDIATOR)
-_MEDIATOR_OR_SUPERVISOR = (Role.MEDIATOR, Role.SUPERVISOR)
-_CLOSE_HINTS: Mapping[DisputeStatus, str] = {
-    DisputeStatus.REFUSED: "record the failure, with the other routes explained, first",
-    DisputeStatus.AGREEMENT_DRAFTED: "the agreement has not taken effect: collect the signatures or record the failure",
-    DisputeStatus.MEDIATING: "mediation is under way: it ends with an agreement or a failure",
-    DisputeStatus.ACCEPTED: "mediation has not ended: it ends with an agreement or a failure",
-}
 
 VALUE_TYPES: tuple[type, ...] = MEDIATION_VALUE_TYPES
 """The enums and value objects of a dispute (defined in :mod:`grid_events.domain.mediation`)."""

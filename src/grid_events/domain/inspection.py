@@ -28,31 +28,44 @@ Everything here is an immutable value: :class:`Inspection` methods named
 
 from __future__ import annotations
 
-import enum
-import re
 from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
 import attrs
 
+from grid_events.domain.checklists import (
+    SMALL_VENUE_FIRE_SAFETY,
+    VENUE_SCAN_CHECK,
+    ChecklistItem,
+    ChecklistTemplate,
+    ItemCheck,
+    ItemResult,
+    check_code,
+)
+from grid_events.domain.checklists import VALUE_TYPES as CHECKLIST_VALUE_TYPES
 from grid_events.domain.checks import (
-    MAX_TEXT,
-    Validator,
     check_date,
     check_instance,
-    check_optional_text,
     check_text,
     check_tuple_of,
     check_unique,
-    date_validator,
-    instance_validator,
-    int_validator,
-    optional_instance_validator,
     text_validator,
     tuple_validator,
 )
+from grid_events.domain.findings import VALUE_TYPES as FINDING_VALUE_TYPES
+from grid_events.domain.findings import (
+    AuthorityReport,
+    Finding,
+    FindingRecord,
+    FindingStatus,
+    OwnerReport,
+    RectificationOrder,
+    Reinspection,
+    Severity,
+)
 from grid_events.domain.values import EvidenceRef
+from grid_events.domain.work_text import check_work_text
 from grid_events.exceptions import RuleViolationError, ValidationError
 
 __all__ = [
@@ -71,319 +84,9 @@ __all__ = [
     "RectificationOrder",
     "Reinspection",
     "Severity",
+    "check_code",
     "check_work_text",
 ]
-
-# -- work text without personal data ----------------------------------------------------
-
-_ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9][ -]?[0-9]{4}[ -]?[0-9]{4}(?![0-9])")
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK_CHARACTERS = "10X98765432"
-
-
-def _is_id_number(candidate: str) -> bool:
-    total = sum(int(digit) * weight for digit, weight in zip(candidate[:17], _ID_WEIGHTS, strict=True))
-    return _ID_CHECK_CHARACTERS[total % 11] == candidate[17].upper()
-
-
-def check_work_text(field: str, value: object, *, max_length: int = MAX_TEXT, optional: bool = False) -> str:
-    """Return *value* if it is work text holding no ID-card or mobile phone number.
-
-    Tasks are read by many people and their events can never be erased, so a
-    resident's identifiers must not be written into them (PIPL Art. 6, 28, 47):
-    they belong in the resident's sealed record, linked by ``resident_id``.
-    """
-    text = (check_optional_text if optional else check_text)(field, value, max_length=max_length)
-    if any(_is_id_number(match.group()) for match in _ID_NUMBER.finditer(text)):
-        raise ValidationError(
-            field,
-            "holds what looks like an ID-card number: personal data must not be written into a task "
-            "(link the resident instead)",
-        )
-    if _MOBILE.search(text):
-        raise ValidationError(
-            field,
-            "holds what looks like a mobile phone number: personal data must not be written into a task "
-            "(link the resident instead)",
-        )
-    return text
-
-
-def _work_text(max_length: int = MAX_TEXT, *, optional: bool = False) -> Validator:
-    def validate(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        check_work_text(attribute.name, value, max_length=max_length, optional=optional)
-
-    return validate
-
-
-_CODE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
-
-
-def check_code(field: str, value: object) -> str:
-    """Return *value* if it is a checklist item code (``blocked_exits``)."""
-    check_text(field, value, max_length=64)
-    assert isinstance(value, str)  # noqa: S101 (narrowing for the type checker)
-    if not _CODE.fullmatch(value):
-        raise ValidationError(field, f"{value!r} is not a code (lower-case letters, digits, '_', '.', '-')")
-    return value
-
-
-def _code_validator(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    check_code(attribute.name, value)
-
-
-def _optional_code_validator(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None:
-        check_code(attribute.name, value)
-
-
-def _evidence_validator(min_length: int = 0) -> Validator:
-    return tuple_validator(EvidenceRef, min_length=min_length)
-
-
-# -- checklists ----------------------------------------------------------------------------
-
-
-@attrs.frozen
-class ChecklistItem:
-    """One thing to check, phrased so that "pass" means "as it should be"."""
-
-    code: str = attrs.field(validator=_code_validator)
-    text: str = attrs.field(validator=text_validator(300))
-
-
-def _unique_item_codes(_: object, attribute: attrs.Attribute[Any], value: tuple[ChecklistItem, ...]) -> None:
-    check_unique(attribute.name, (item.code for item in value))
-
-
-@attrs.frozen
-class ChecklistTemplate:
-    """A named checklist that inspections copy when they are created."""
-
-    name: str = attrs.field(validator=text_validator(100))
-    items: tuple[ChecklistItem, ...] = attrs.field(
-        validator=[tuple_validator(ChecklistItem, min_length=1), _unique_item_codes]
-    )
-
-
-SMALL_VENUE_FIRE_SAFETY = ChecklistTemplate(
-    "三小场所消防安全检查",
-    (
-        ChecklistItem("no_sleeping_on_premises", "场所内无人员住宿（住人）"),
-        ChecklistItem("extinguishers", "灭火器按要求配置，压力正常、在有效期内"),
-        ChecklistItem("exit_signs", "疏散指示标志、应急照明完好有效"),
-        ChecklistItem("exits_clear", "安全出口、疏散通道畅通，未堵塞、未锁闭"),
-        ChecklistItem("wiring_in_conduit", "电线穿管保护，无私拉乱接"),
-        ChecklistItem("gas_use", "燃气使用规范，无违规用气"),
-        ChecklistItem("power_use", "用电规范，无违规用电，电动自行车未在室内停放、充电"),
-    ),
-)
-"""The fire-safety checklist for small shops, workshops and eateries (三小场所)."""
-
-VENUE_SCAN_CHECK = ChecklistTemplate(
-    "重点场所一扫三查",
-    (
-        ChecklistItem("venue_code_posted", "场所码在入口醒目位置张贴"),
-        ChecklistItem("scan_enforced", "进入人员逐一扫码"),
-        ChecklistItem("health_code_checked", "查验健康码"),
-        ChecklistItem("travel_card_checked", "查验行程卡"),
-        ChecklistItem("temperature_checked", "测量体温"),
-    ),
-)
-"""The "one scan, three checks" (一扫三查) checklist for key venues."""
-
-
-class ItemResult(enum.StrEnum):
-    """The result of checking one checklist item."""
-
-    PASS = "pass"  # noqa: S105 (a check result, not a password)
-    """合格."""
-    FAIL = "fail"
-    """不合格: a hazard, to be recorded as a finding."""
-    NOT_APPLICABLE = "not_applicable"
-    """不适用 (e.g. no gas used on the premises): the note says why."""
-
-
-@attrs.frozen
-class ItemCheck:
-    """A checklist item of one inspection, with its result once checked."""
-
-    item: ChecklistItem = attrs.field(validator=instance_validator(ChecklistItem))
-    result: ItemResult | None = attrs.field(default=None, validator=optional_instance_validator(ItemResult))
-    note: str = attrs.field(default="", validator=_work_text(500, optional=True))
-
-
-# -- findings and their follow-up ------------------------------------------------------------
-
-
-class Severity(enum.StrEnum):
-    """How serious a hazard is."""
-
-    MINOR = "minor"
-    """一般隐患."""
-    MAJOR = "major"
-    """较大隐患."""
-    SEVERE = "severe"
-    """重大隐患: always reported to the fire authority."""
-
-
-_FINDING_ID = re.compile(r"F[1-9][0-9]*")
-
-
-def _finding_id_validator(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    check_text(attribute.name, value, max_length=16)
-    assert isinstance(value, str)  # noqa: S101 (narrowing for the type checker)
-    if not _FINDING_ID.fullmatch(value):
-        raise ValidationError(attribute.name, f"{value!r} is not a finding id ('F1', 'F2', …)")
-
-
-@attrs.frozen
-class Finding:
-    """A hazard found during an inspection, numbered ``F1``, ``F2``… within it."""
-
-    finding_id: str = attrs.field(validator=_finding_id_validator)
-    item_code: str | None = attrs.field(validator=_optional_code_validator)
-    """The failed checklist item, or ``None`` for a hazard outside the checklist."""
-    description: str = attrs.field(validator=_work_text(1000))
-    severity: Severity = attrs.field(validator=instance_validator(Severity))
-    location: str = attrs.field(validator=_work_text(200))
-    """Where on the premises (后厨, 二楼楼梯间)."""
-    evidence: tuple[EvidenceRef, ...] = attrs.field(validator=_evidence_validator(1))
-    found_on: date = attrs.field(validator=date_validator)
-
-
-@attrs.frozen
-class RectificationOrder:
-    """A rectification notice (整改通知) served on the owner, with its deadline (整改期限)."""
-
-    number: int = attrs.field(validator=int_validator(1))
-    """1 for the first order of a finding, 2 after a failed re-inspection, …"""
-    notice_served_on: date = attrs.field(validator=date_validator)
-    deadline: date = attrs.field(validator=date_validator)
-
-
-@attrs.frozen
-class OwnerReport:
-    """The owner (or operator) says the hazard is fixed."""
-
-    order_number: int = attrs.field(validator=int_validator(1))
-    reported_on: date = attrs.field(validator=date_validator)
-    note: str = attrs.field(validator=_work_text(1000, optional=True))
-    evidence: tuple[EvidenceRef, ...] = attrs.field(validator=_evidence_validator())
-
-
-@attrs.frozen
-class Reinspection:
-    """A re-inspection (复查) after a rectification order: passed or failed."""
-
-    order_number: int = attrs.field(validator=int_validator(1))
-    inspected_on: date = attrs.field(validator=date_validator)
-    passed: bool = attrs.field(validator=instance_validator(bool))
-    note: str = attrs.field(validator=_work_text(1000, optional=True))
-    evidence: tuple[EvidenceRef, ...] = attrs.field(validator=_evidence_validator())
-
-
-@attrs.frozen
-class AuthorityReport:
-    """The hazard was reported to the authority that enforces (消防救援大队, 派出所)."""
-
-    authority: str = attrs.field(validator=text_validator(100))
-    reason: str = attrs.field(validator=_work_text(1000))
-    reported_on: date = attrs.field(validator=date_validator)
-
-
-class FindingStatus(enum.StrEnum):
-    """Where a finding stands (derived from its record, never stored on its own)."""
-
-    OPEN = "open"
-    """Found; no rectification order yet."""
-    RECTIFYING = "rectifying"
-    """An order is served; waiting for the deadline, the owner or the re-inspection."""
-    OWNER_REPORTED = "owner_reported"
-    """The owner says it is fixed; waiting for the re-inspection."""
-    REINSPECTION_FAILED = "reinspection_failed"
-    """The last re-inspection failed; a new order or a report to the authority is due."""
-    RECTIFIED = "rectified"
-    """A re-inspection passed."""
-    REPORTED = "reported"
-    """Reported to the authority, which takes it from here."""
-
-
-@attrs.frozen
-class FindingRecord:
-    """A finding and everything done about it since, in order."""
-
-    finding: Finding = attrs.field(validator=instance_validator(Finding))
-    orders: tuple[RectificationOrder, ...] = attrs.field(default=(), validator=tuple_validator(RectificationOrder))
-    owner_reports: tuple[OwnerReport, ...] = attrs.field(default=(), validator=tuple_validator(OwnerReport))
-    reinspections: tuple[Reinspection, ...] = attrs.field(default=(), validator=tuple_validator(Reinspection))
-    authority_report: AuthorityReport | None = attrs.field(
-        default=None, validator=optional_instance_validator(AuthorityReport)
-    )
-
-    @property
-    def finding_id(self) -> str:
-        """The finding's id (``F1``)."""
-        return self.finding.finding_id
-
-    @property
-    def current_order(self) -> RectificationOrder | None:
-        """The latest rectification order, if any."""
-        return self.orders[-1] if self.orders else None
-
-    @property
-    def current_reinspection(self) -> Reinspection | None:
-        """The re-inspection of the latest order, if it happened."""
-        order = self.current_order
-        if order is None or not self.reinspections or self.reinspections[-1].order_number != order.number:
-            return None
-        return self.reinspections[-1]
-
-    @property
-    def is_rectified(self) -> bool:
-        """Whether a re-inspection passed."""
-        return any(reinspection.passed for reinspection in self.reinspections)
-
-    @property
-    def is_reported(self) -> bool:
-        """Whether the finding was reported to the authority."""
-        return self.authority_report is not None
-
-    @property
-    def is_resolved(self) -> bool:
-        """Whether the community's part is done: rectified, or reported to the authority."""
-        return self.is_rectified or self.is_reported
-
-    @property
-    def status(self) -> FindingStatus:
-        """Where the finding stands."""
-        if self.is_rectified:
-            return FindingStatus.RECTIFIED
-        if self.is_reported:
-            return FindingStatus.REPORTED
-        order = self.current_order
-        if order is None:
-            return FindingStatus.OPEN
-        if self.current_reinspection is not None:
-            return FindingStatus.REINSPECTION_FAILED
-        if any(report.order_number == order.number for report in self.owner_reports):
-            return FindingStatus.OWNER_REPORTED
-        return FindingStatus.RECTIFYING
-
-    def missing(self) -> str:
-        """Say what the finding still lacks to be resolved (for error messages)."""
-        status = self.status
-        order = self.current_order
-        if status is FindingStatus.OPEN:
-            return f"{self.finding_id}: no rectification order"
-        if status is FindingStatus.REINSPECTION_FAILED:
-            return f"{self.finding_id}: re-inspection failed, no new order and not reported"
-        assert order is not None  # noqa: S101 (an order exists in the other unresolved states)
-        return f"{self.finding_id}: order {order.number} due {order.deadline.isoformat()}, not re-inspected"
-
-
-# -- the inspection ----------------------------------------------------------------------------
 
 
 def _unique_check_codes(_: object, attribute: attrs.Attribute[Any], value: tuple[ItemCheck, ...]) -> None:
@@ -686,19 +389,5 @@ class Inspection:
         return attrs.evolve(self, findings=findings)
 
 
-VALUE_TYPES: tuple[type, ...] = (
-    ChecklistItem,
-    ChecklistTemplate,
-    ItemResult,
-    ItemCheck,
-    Severity,
-    Finding,
-    RectificationOrder,
-    OwnerReport,
-    Reinspection,
-    AuthorityReport,
-    FindingStatus,
-    FindingRecord,
-    Inspection,
-)
-"""The types of this module the codec must know."""
+VALUE_TYPES: tuple[type, ...] = (*CHECKLIST_VALUE_TYPES, *FINDING_VALUE_TYPES, Inspection)
+"""The types of an inspection the codec must know (the checklists' and the findings' ones, then :class:`Inspection`)."""

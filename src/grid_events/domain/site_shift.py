@@ -17,7 +17,6 @@ sealed (:class:`~grid_events.domain.values.SealedData`) and stay in the
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Self
@@ -26,23 +25,46 @@ import attrs
 
 from grid_events.domain.base import GridAggregate
 from grid_events.domain.checks import (
-    aware_validator,
     check_aware,
     check_instance,
     check_int,
     check_optional_text,
     check_text,
-    instance_validator,
-    int_validator,
-    optional_aware_validator,
-    optional_text_validator,
-    text_validator,
 )
-from grid_events.domain.values import Actor, GridCell, Role, SealedData
+from grid_events.domain.shift_checks import (
+    STATUS_HINTS,
+    acts_as_volunteer,
+    check_counts,
+    check_not_future,
+    check_person_id,
+    check_supply_item,
+)
+from grid_events.domain.shift_values import (
+    BATCH_INTERVAL,
+    CLOCK_SKEW,
+    MAX_SHIFT,
+    ON_SITE_ROLES,
+    WORKER_ROLES,
+    Batch,
+    BatchRecord,
+    BatchStatus,
+    PersonKind,
+    ShiftStatus,
+    Site,
+    SiteKind,
+    SitePresence,
+    sample_number,
+)
+from grid_events.domain.shift_values import VALUE_TYPES as SHIFT_VALUE_TYPES
+from grid_events.domain.values import Actor, Role, SealedData
 from grid_events.exceptions import PermissionDeniedError, RuleViolationError, ValidationError
 
 __all__ = [
     "BATCH_INTERVAL",
+    "CLOCK_SKEW",
+    "MAX_SHIFT",
+    "ON_SITE_ROLES",
+    "WORKER_ROLES",
     "Batch",
     "BatchRecord",
     "BatchStatus",
@@ -54,137 +76,6 @@ __all__ = [
     "SiteShift",
     "sample_number",
 ]
-
-BATCH_INTERVAL = timedelta(minutes=30)
-"""How often samples are sealed and sent: a batch sealed longer ago and not yet dispatched is late."""
-
-CLOCK_SKEW = timedelta(minutes=5)
-"""How far a time given by a phone on site may run ahead of the office clock."""
-
-MAX_SHIFT = timedelta(hours=24)
-"""The longest a planned shift may last (a longer one is a typing mistake)."""
-
-WORKER_ROLES = frozenset(
-    {
-        Role.GRID_WORKER,
-        Role.MEDIATOR,
-        Role.SAFETY_OFFICER,
-        Role.PUBLICITY_OFFICER,
-        Role.LIAISON,
-        Role.SUPERVISOR,
-    }
-)
-"""Roles of community workers: they may lead a shift and keep the chain of custody of batches."""
-
-ON_SITE_ROLES = WORKER_ROLES | {Role.VOLUNTEER}
-"""Roles a person serves in on site; auditors, administrators and the system change nothing here."""
-
-
-class SiteKind(enum.StrEnum):
-    """What kind of site a shift staffs."""
-
-    SAMPLING_POINT = "sampling_point"
-    """核酸采样点: a nucleic-acid sampling point."""
-    SERVICE_POINT = "service_point"
-    """便民服务点: a service point."""
-    CHILD_CARE_CLASS = "child_care_class"
-    """平安助苗暑托班: the free summer child-care class."""
-    DUTY_POST = "duty_post"
-    """值守点: a duty post."""
-
-
-class PersonKind(enum.StrEnum):
-    """Who a person on site is."""
-
-    WORKER = "worker"
-    """A community worker."""
-    VOLUNTEER = "volunteer"
-    """志愿者: not a worker, but in the shift's records."""
-
-
-class ShiftStatus(enum.StrEnum):
-    """Where a shift is in its life."""
-
-    PLANNED = "planned"
-    OPEN = "open"
-    CLOSED = "closed"
-    CANCELLED = "cancelled"
-
-
-class BatchStatus(enum.StrEnum):
-    """Where a batch of sample tubes is."""
-
-    SEALED = "sealed"
-    DISPATCHED = "dispatched"
-    RECEIVED = "received"
-
-
-@attrs.frozen
-class Site:
-    """A site that shifts are planned for."""
-
-    site_id: str = attrs.field(validator=text_validator(64))
-    name: str = attrs.field(validator=text_validator(200))
-    kind: SiteKind = attrs.field(validator=instance_validator(SiteKind))
-    grid: GridCell = attrs.field(validator=instance_validator(GridCell))
-    address: str = attrs.field(validator=text_validator(500))
-
-
-@attrs.frozen
-class SitePresence:
-    """Someone on site now: a worker or a volunteer, in which role, since when."""
-
-    kind: PersonKind = attrs.field(validator=instance_validator(PersonKind))
-    role: Role = attrs.field(validator=instance_validator(Role))
-    checked_in_at: datetime = attrs.field(validator=aware_validator)
-
-
-@attrs.frozen
-class Batch:
-    """A sealed batch of sample tubes: its number, how many tubes, when it was sealed."""
-
-    batch_no: str = attrs.field(validator=text_validator(64))
-    tube_count: int = attrs.field(validator=int_validator(1))
-    sealed_at: datetime = attrs.field(validator=aware_validator)
-
-
-def _optional_count(_: object, attribute: attrs.Attribute[int | None], value: int | None) -> None:
-    if value is not None:
-        check_int(attribute.name, value, minimum=0)
-
-
-@attrs.frozen
-class BatchRecord:
-    """A batch and how far it got: sealed, dispatched (carrier, time), received (lab, time, tubes)."""
-
-    batch: Batch = attrs.field(validator=instance_validator(Batch))
-    status: BatchStatus = attrs.field(default=BatchStatus.SEALED, validator=instance_validator(BatchStatus))
-    carrier: str = attrs.field(default="", validator=optional_text_validator(200))
-    dispatched_at: datetime | None = attrs.field(default=None, validator=optional_aware_validator)
-    lab: str = attrs.field(default="", validator=optional_text_validator(200))
-    received_at: datetime | None = attrs.field(default=None, validator=optional_aware_validator)
-    tubes_received: int | None = attrs.field(default=None, validator=_optional_count)
-
-    @property
-    def batch_no(self) -> str:
-        """The batch number."""
-        return self.batch.batch_no
-
-    @property
-    def discrepancy(self) -> int:
-        """Tubes the lab received minus tubes sealed (0 until received): negative means tubes missing."""
-        if self.tubes_received is None:
-            return 0
-        return self.tubes_received - self.batch.tube_count
-
-
-def sample_number(sample_id: str) -> int:
-    """Return the number of the sample id ``"S<n>"`` that :meth:`SiteShift.record_sample` assigned."""
-    check_text("sample_id", sample_id, max_length=16)
-    digits = sample_id[1:]
-    if not sample_id.startswith("S") or not digits.isdecimal() or not digits.isascii() or int(digits) < 1:
-        raise ValidationError("sample_id", f"{sample_id!r} is not a sample id such as 'S1'")
-    return int(digits)
 
 
 class SiteShift(GridAggregate):
@@ -479,7 +370,7 @@ class SiteShift(GridAggregate):
             raise ValidationError("planned_end", f"{planned_end.isoformat()} is not after the planned start")
         if planned_end - planned_start > MAX_SHIFT:
             raise ValidationError("planned_end", f"a shift lasts at most {MAX_SHIFT}: plan several shifts")
-        _check_person_id("lead_id", lead_id)
+        check_person_id("lead_id", lead_id)
         return cls._create_with(
             cls.Planned,
             actor=actor,
@@ -510,11 +401,11 @@ class SiteShift(GridAggregate):
         self._require_status("open", ShiftStatus.PLANNED)
         self._require_lead_or_supervisor(actor, "open a shift")
         check_aware("opened_at", opened_at)
-        _check_not_future("opened_at", opened_at, at)
+        check_not_future("opened_at", opened_at, at)
         check_instance("cordon_set_up", cordon_set_up, bool)
         check_instance("disinfected", disinfected, bool)
-        counted = _check_counts("supplies", supplies)
-        thresholds = _check_counts("low_thresholds", low_thresholds or {})
+        counted = check_counts("supplies", supplies)
+        thresholds = check_counts("low_thresholds", low_thresholds or {})
         if self.site.kind is SiteKind.SAMPLING_POINT and not (cordon_set_up and disinfected):
             missing = [name for name, done in (("cordon", cordon_set_up), ("disinfection", disinfected)) if not done]
             raise RuleViolationError(
@@ -546,7 +437,7 @@ class SiteShift(GridAggregate):
         self._require_changer(actor, "hand over a shift")
         self._require_status("hand over", ShiftStatus.PLANNED, ShiftStatus.OPEN)
         self._require_lead_or_supervisor(actor, "hand over a shift")
-        _check_person_id("to_lead_id", to_lead_id)
+        check_person_id("to_lead_id", to_lead_id)
         check_optional_text("note", note)
         if to_lead_id == self.lead_id:
             raise ValidationError("to_lead_id", f"{to_lead_id} already leads this shift")
@@ -596,7 +487,7 @@ class SiteShift(GridAggregate):
         """
         self._require_changer(actor, "check people in")
         self._require_status("check in", ShiftStatus.OPEN)
-        _check_person_id("person_id", person_id)
+        check_person_id("person_id", person_id)
         check_instance("kind", kind, PersonKind)
         check_instance("role", role, Role)
         self._require_may_record_person(actor, person_id, kind, "check people in")
@@ -630,7 +521,7 @@ class SiteShift(GridAggregate):
         """Record that *person_id* left the site at *checked_out_at*."""
         self._require_changer(actor, "check people out")
         self._require_status("check out", ShiftStatus.OPEN)
-        _check_person_id("person_id", person_id)
+        check_person_id("person_id", person_id)
         presence = self.on_site.get(person_id)
         if presence is None:
             raise ValidationError("person_id", f"{person_id} is not checked in at this site")
@@ -647,14 +538,14 @@ class SiteShift(GridAggregate):
     def count_supplies(self, item: str, counted: int, *, actor: Actor, at: datetime | None = None) -> None:
         """Record a recount of *item*; the difference from the records is kept as a discrepancy."""
         self._require_recorder(actor, "count supplies")
-        _check_item(item)
+        check_supply_item(item)
         check_int("counted", counted, minimum=0)
         self._trigger(self.SuppliesCounted, actor=actor, at=at, item=item, counted=counted, expected=self.supply(item))
 
     def use_supplies(self, item: str, quantity: int, *, actor: Actor, at: datetime | None = None) -> None:
         """Record that *quantity* of *item* was used; the site can never use more than it has."""
         self._require_recorder(actor, "record supplies used")
-        _check_item(item)
+        check_supply_item(item)
         check_int("quantity", quantity, minimum=1)
         if quantity > self.supply(item):
             raise RuleViolationError(
@@ -666,7 +557,7 @@ class SiteShift(GridAggregate):
     def restock_supplies(self, item: str, quantity: int, *, actor: Actor, at: datetime | None = None) -> None:
         """Record that *quantity* more of *item* arrived."""
         self._require_recorder(actor, "restock supplies")
-        _check_item(item)
+        check_supply_item(item)
         check_int("quantity", quantity, minimum=1)
         self._trigger(self.SuppliesRestocked, actor=actor, at=at, item=item, quantity=quantity)
 
@@ -748,7 +639,7 @@ class SiteShift(GridAggregate):
         check_text("lab", lab, max_length=200)
         check_int("tubes_received", tubes_received, minimum=0)
         check_aware("received_at", received_at)
-        _check_not_future("received_at", received_at, at)
+        check_not_future("received_at", received_at, at)
         if record.dispatched_at is not None and received_at < record.dispatched_at:
             raise ValidationError("received_at", f"is before the batch was dispatched ({record.dispatched_at})")
         self._trigger(
@@ -766,13 +657,7 @@ class SiteShift(GridAggregate):
     def _require_status(self, command: str, *allowed: ShiftStatus) -> None:
         if self.status in allowed:
             return
-        hints = {
-            ShiftStatus.PLANNED: "open the shift first",
-            ShiftStatus.OPEN: "an open shift is closed, not opened or cancelled",
-            ShiftStatus.CLOSED: "the shift is closed: plan a new one",
-            ShiftStatus.CANCELLED: "the shift was cancelled: plan a new one",
-        }
-        self._refuse(self.status.value, command, hints[self.status])
+        self._refuse(self.status.value, command, STATUS_HINTS[self.status])
 
     def _is_lead(self, actor: Actor) -> bool:
         return actor.worker_id == self.lead_id and actor.role in WORKER_ROLES
@@ -802,7 +687,7 @@ class SiteShift(GridAggregate):
             raise PermissionDeniedError(
                 str(actor), action, f"only people checked in at the site, its lead or a supervisor may {action}"
             )
-        if workers_only and _acts_as_volunteer(actor, presence):
+        if workers_only and acts_as_volunteer(actor, presence):
             raise PermissionDeniedError(
                 str(actor), action, f"batches are in workers' custody: a volunteer may not {action}"
             )
@@ -813,7 +698,7 @@ class SiteShift(GridAggregate):
         self._require_recorder(actor, action)
         presence = self.on_site.get(actor.worker_id)
         lead_or_supervisor = actor.role is Role.SUPERVISOR or self._is_lead(actor)
-        volunteer = presence is not None and _acts_as_volunteer(actor, presence)
+        volunteer = presence is not None and acts_as_volunteer(actor, presence)
         if not lead_or_supervisor and volunteer and kind is not PersonKind.VOLUNTEER:
             raise PermissionDeniedError(str(actor), action, "a volunteer records only volunteers")
 
@@ -829,7 +714,7 @@ class SiteShift(GridAggregate):
             raise ValidationError(
                 field, f"{value.isoformat()} is before the shift opened ({self.opened_at.isoformat()})"
             )
-        _check_not_future(field, value, at)
+        check_not_future(field, value, at)
 
     def _batch(self, batch_no: str) -> BatchRecord:
         check_text("batch_no", batch_no, max_length=64)
@@ -844,44 +729,5 @@ def _latest(known: datetime | None, when: datetime) -> datetime:
     return when if known is None or when > known else known
 
 
-def _acts_as_volunteer(actor: Actor, presence: SitePresence) -> bool:
-    return actor.role is Role.VOLUNTEER or presence.kind is PersonKind.VOLUNTEER
-
-
-def _check_person_id(field: str, person_id: str) -> None:
-    check_text(field, person_id, max_length=64)
-
-
-def _check_item(item: str, field: str = "item") -> None:
-    check_text(field, item, max_length=100)
-    if item != item.strip():
-        raise ValidationError(field, f"{item!r} starts or ends with spaces")
-
-
-def _check_counts(field: str, counts: object) -> dict[str, int]:
-    """Return a copy of *counts* if it maps item names to whole numbers of at least zero."""
-    if not isinstance(counts, Mapping):
-        raise ValidationError(field, f"must map items to counts, not {type(counts).__name__}")
-    checked: dict[str, int] = {}
-    for item, count in counts.items():
-        _check_item(item, f"{field}[{item!r}]")
-        checked[item] = check_int(f"{field}[{item!r}]", count, minimum=0)
-    return checked
-
-
-def _check_not_future(field: str, value: datetime, at: datetime | None) -> None:
-    if at is not None and value > at + CLOCK_SKEW:
-        raise ValidationError(field, f"{value.isoformat()} is in the future (it is now {at.isoformat()})")
-
-
-VALUE_TYPES: tuple[type, ...] = (
-    SiteKind,
-    PersonKind,
-    ShiftStatus,
-    BatchStatus,
-    Site,
-    SitePresence,
-    Batch,
-    BatchRecord,
-)
-"""The types of this module the codec must know."""
+VALUE_TYPES: tuple[type, ...] = SHIFT_VALUE_TYPES
+"""The enums and value objects of a site shift (defined in :mod:`grid_events.domain.shift_values`)."""

@@ -21,24 +21,17 @@ refuses ID-card and mobile numbers in them).
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 from typing import Any, Self
 from uuid import UUID
 
-import attrs
-
 from grid_events.domain.base import GridAggregate
 from grid_events.domain.checks import (
-    aware_validator,
     check_aware,
     check_instance,
     check_int,
     check_text,
     check_tuple_of,
-    int_validator,
-    text_validator,
-    tuple_validator,
 )
 from grid_events.domain.inspection import (
     AuthorityReport,
@@ -51,12 +44,38 @@ from grid_events.domain.inspection import (
     RectificationOrder,
     Reinspection,
     Severity,
-    check_work_text,
 )
+from grid_events.domain.task_checks import (
+    OPEN_STATUSES,
+    RUNNING_STATUSES,
+    assigned_hint,
+    check_due,
+    reassign_hint,
+    status_hint,
+)
+from grid_events.domain.task_values import (
+    CREATOR_ROLES,
+    ESCALATION_ORDER,
+    INSPECTION_KINDS,
+    WORKER_ROLES,
+    CallOutcome,
+    CallTally,
+    EscalationLevel,
+    Priority,
+    ProgressNote,
+    ReopenSource,
+    TaskKind,
+    TaskStatus,
+)
+from grid_events.domain.task_values import VALUE_TYPES as TASK_VALUE_TYPES
 from grid_events.domain.values import Actor, EvidenceRef, GridCell, Place, Role
+from grid_events.domain.work_text import check_work_text
 from grid_events.exceptions import PermissionDeniedError, RuleViolationError, ValidationError
 
 __all__ = [
+    "CREATOR_ROLES",
+    "INSPECTION_KINDS",
+    "WORKER_ROLES",
     "CallOutcome",
     "CallTally",
     "EscalationLevel",
@@ -68,168 +87,7 @@ __all__ = [
     "TaskStatus",
 ]
 
-
-class TaskKind(enum.StrEnum):
-    """The kinds of work community workers are given."""
-
-    SURVEY_CALL = "survey_call"
-    """流调电话: an epidemiological survey call."""
-    TEST_NOTIFICATION = "test_notification"
-    """通知核酸检测: telling residents to come for a test."""
-    RETURNEE_VERIFICATION = "returnee_verification"
-    """返永人员核查: verifying a returnee's information."""
-    HOME_ISOLATION_ARRANGEMENT = "home_isolation_arrangement"
-    """居家隔离安排: arranging home isolation for someone transferred back."""
-    SCAN_CHECK = "scan_check"
-    """一扫三查 at a key venue (an inspection)."""
-    FIRE_INSPECTION = "fire_inspection"
-    """消防安全隐患排查 (an inspection)."""
-    GAS_ELECTRICITY_PUBLICITY = "gas_electricity_publicity"
-    """燃气用电安全宣传 at shops."""
-    HOUSEHOLD_VISIT = "household_visit"
-    """入户摸排, by day or evening."""
-    ERRAND = "errand"
-    """跑腿代办: an errand to a resident's door."""
-    PATROL = "patrol"
-    """巡查: illegal parking, sewage discharge, street occupation."""
-
-
-INSPECTION_KINDS = frozenset({TaskKind.FIRE_INSPECTION, TaskKind.SCAN_CHECK})
-"""Kinds of task that are inspections, with a checklist."""
-
-
-class Priority(enum.StrEnum):
-    """How urgent a task is."""
-
-    LOW = "low"
-    NORMAL = "normal"
-    HIGH = "high"
-    URGENT = "urgent"
-
-
-class TaskStatus(enum.StrEnum):
-    """Where a task stands in the closed loop."""
-
-    CREATED = "created"
-    ASSIGNED = "assigned"
-    ACCEPTED = "accepted"
-    IN_PROGRESS = "in_progress"
-    SUBMITTED = "submitted"
-    VERIFIED = "verified"
-    CLOSED = "closed"
-    CANCELLED = "cancelled"
-
-
-class CallOutcome(enum.StrEnum):
-    """The outcome of one survey call."""
-
-    REACHED = "reached"
-    """打通: the person answered."""
-    NOT_REACHED = "not_reached"
-    """未打通: no answer, wrong number, switched off."""
-    VERIFIED = "verified"
-    """已核实: reached and the information confirmed."""
-
-
-class EscalationLevel(enum.StrEnum):
-    """Who supervises an escalated task (督办), from the lowest level up."""
-
-    COMMUNITY = "community"
-    """社区督办."""
-    SUB_DISTRICT = "sub_district"
-    """街道督办."""
-    CITY = "city"
-    """市级督办."""
-
-
-_ESCALATION_ORDER = tuple(EscalationLevel)
-
-
-class ReopenSource(enum.StrEnum):
-    """Why a closed task was reopened."""
-
-    RESIDENT_COMPLAINT = "resident_complaint"
-    """群众投诉: a resident says the work was not done."""
-    SUPERVISOR = "supervisor"
-    """A supervisor found it not done (督查)."""
-
-
-@attrs.frozen
-class CallTally:
-    """How many survey calls had each outcome."""
-
-    reached: int = attrs.field(default=0, validator=int_validator(0))
-    not_reached: int = attrs.field(default=0, validator=int_validator(0))
-    verified: int = attrs.field(default=0, validator=int_validator(0))
-
-    @property
-    def total(self) -> int:
-        """All calls made."""
-        return self.reached + self.not_reached + self.verified
-
-    def count(self, outcome: CallOutcome) -> int:
-        """Return the number of calls with *outcome*."""
-        return int(getattr(self, outcome.value))
-
-    def plus(self, outcome: CallOutcome) -> CallTally:
-        """Return the tally with one more call of *outcome*."""
-        changes: dict[str, Any] = {outcome.value: self.count(outcome) + 1}
-        return attrs.evolve(self, **changes)
-
-
-@attrs.frozen
-class ProgressNote:
-    """A note of work done, with evidence, by whom and when."""
-
-    note: str = attrs.field(validator=text_validator())
-    evidence: tuple[EvidenceRef, ...] = attrs.field(validator=tuple_validator(EvidenceRef))
-    recorded_by: str = attrs.field(validator=text_validator(64))
-    recorded_at: datetime = attrs.field(validator=aware_validator)
-
-
-WORKER_ROLES = frozenset(
-    {
-        Role.GRID_WORKER,
-        Role.MEDIATOR,
-        Role.SAFETY_OFFICER,
-        Role.PUBLICITY_OFFICER,
-        Role.LIAISON,
-        Role.SUPERVISOR,
-    }
-)
-"""Roles in which a person can do the work of a task."""
-
-CREATOR_ROLES = (*sorted(WORKER_ROLES), Role.SYSTEM)
-"""Roles that may create a task (volunteers, auditors and administrators create none)."""
-
 _MAX_RATING = 5
-
-_OPEN = frozenset(TaskStatus) - {TaskStatus.CLOSED, TaskStatus.CANCELLED}
-_RUNNING = frozenset({TaskStatus.CREATED, TaskStatus.ASSIGNED, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS})
-_LOOP = (
-    TaskStatus.CREATED,
-    TaskStatus.ASSIGNED,
-    TaskStatus.ACCEPTED,
-    TaskStatus.IN_PROGRESS,
-    TaskStatus.SUBMITTED,
-    TaskStatus.VERIFIED,
-    TaskStatus.CLOSED,
-)
-_NEXT_STEP = {
-    TaskStatus.CREATED: "assigned by a supervisor",
-    TaskStatus.ASSIGNED: "accepted by its assignee",
-    TaskStatus.ACCEPTED: "started by its assignee",
-    TaskStatus.IN_PROGRESS: "submitted by its assignee",
-    TaskStatus.SUBMITTED: "verified by a supervisor",
-    TaskStatus.VERIFIED: "closed by a supervisor",
-}
-_DONE = {
-    TaskStatus.ASSIGNED: "assigned",
-    TaskStatus.ACCEPTED: "accepted",
-    TaskStatus.IN_PROGRESS: "started",
-    TaskStatus.SUBMITTED: "submitted",
-    TaskStatus.VERIFIED: "verified",
-}
 
 
 class Task(GridAggregate):
@@ -390,7 +248,7 @@ class Task(GridAggregate):
             aggregate.escalation_count += 1
             aggregate.escalated_at = self.timestamp
             current = aggregate.escalation_level
-            if current is None or _ESCALATION_ORDER.index(self.level) > _ESCALATION_ORDER.index(current):
+            if current is None or ESCALATION_ORDER.index(self.level) > ESCALATION_ORDER.index(current):
                 aggregate.escalation_level = self.level
 
     class Cancelled(GridAggregate.Event):
@@ -548,7 +406,7 @@ class Task(GridAggregate):
     @property
     def is_open(self) -> bool:
         """Whether the task is neither closed nor cancelled."""
-        return self.status in _OPEN
+        return self.status in OPEN_STATUSES
 
     @property
     def is_inspection(self) -> bool:
@@ -579,7 +437,7 @@ class Task(GridAggregate):
         cancelled) is not overdue; one sent back or reopened is again.
         """
         check_aware("now", now)
-        return self.due_at is not None and self.status in _RUNNING and now > self.due_at
+        return self.due_at is not None and self.status in RUNNING_STATUSES and now > self.due_at
 
     # -- creation ----------------------------------------------------------------------
 
@@ -671,7 +529,7 @@ class Task(GridAggregate):
         check_instance("grid", grid, GridCell)
         check_work_text("description", description, optional=True)
         check_instance("priority", priority, Priority)
-        _check_due("due_at", due_at, at, optional=True)
+        check_due("due_at", due_at, at, optional=True)
         if place is not None:
             check_instance("place", place, Place)
             if place.grid != grid:
@@ -701,9 +559,11 @@ class Task(GridAggregate):
     ) -> None:
         """Give the task to *assignee* (a worker id), optionally with a deadline."""
         self._require_role(actor, Role.SUPERVISOR, action="assign a task")
-        self._require_status("assign", "it can be assigned", TaskStatus.CREATED, hint=self._assigned_hint())
+        self._require_status(
+            "assign", "it can be assigned", TaskStatus.CREATED, hint=assigned_hint(self.status, self.assignee)
+        )
         check_text("assignee", assignee, max_length=64)
-        _check_due("due_at", due_at, at, optional=True)
+        check_due("due_at", due_at, at, optional=True)
         self._trigger(self.Assigned, actor=actor, at=at, assignee=assignee, due_at=due_at)
 
     def reassign(
@@ -717,13 +577,13 @@ class Task(GridAggregate):
             TaskStatus.ASSIGNED,
             TaskStatus.ACCEPTED,
             TaskStatus.IN_PROGRESS,
-            hint=self._reassign_hint(),
+            hint=reassign_hint(self.status),
         )
         check_text("assignee", assignee, max_length=64)
         if assignee == self.assignee:
             raise ValidationError("assignee", f"the task is already assigned to {assignee}")
         check_work_text("reason", reason)
-        _check_due("due_at", due_at, at, optional=True)
+        check_due("due_at", due_at, at, optional=True)
         assert self.assignee is not None  # noqa: S101 (assigned in these states)
         self._trigger(
             self.Reassigned,
@@ -738,8 +598,8 @@ class Task(GridAggregate):
     def reschedule(self, due_at: datetime, *, actor: Actor, reason: str, at: datetime | None = None) -> None:
         """Move the deadline of an open task to *due_at*, saying why."""
         self._require_role(actor, Role.SUPERVISOR, action="reschedule a task")
-        self._require_status("reschedule", "it can be rescheduled", *_OPEN)
-        _check_due("due_at", due_at, at)
+        self._require_status("reschedule", "it can be rescheduled", *OPEN_STATUSES)
+        check_due("due_at", due_at, at)
         check_work_text("reason", reason)
         self._trigger(self.Rescheduled, actor=actor, at=at, due_at=due_at, reason=reason)
 
@@ -831,7 +691,7 @@ class Task(GridAggregate):
     def escalate(self, level: EscalationLevel, *, actor: Actor, reason: str, at: datetime | None = None) -> None:
         """Escalate the open task (督办) to *level*; may be repeated."""
         self._require_role(actor, Role.SUPERVISOR, Role.SYSTEM, action="escalate a task")
-        self._require_status("escalate", "it can be escalated", *_OPEN)
+        self._require_status("escalate", "it can be escalated", *OPEN_STATUSES)
         check_instance("level", level, EscalationLevel)
         check_work_text("reason", reason)
         self._trigger(self.Escalated, actor=actor, at=at, level=level, reason=reason)
@@ -839,7 +699,7 @@ class Task(GridAggregate):
     def cancel(self, *, actor: Actor, reason: str, at: datetime | None = None) -> None:
         """Cancel the task, saying why (a supervisor; not once it is closed)."""
         self._require_role(actor, Role.SUPERVISOR, action="cancel a task")
-        self._require_status("cancel", "it can be cancelled", *_OPEN)
+        self._require_status("cancel", "it can be cancelled", *OPEN_STATUSES)
         check_work_text("reason", reason)
         self._trigger(self.Cancelled, actor=actor, at=at, reason=reason)
 
@@ -858,7 +718,7 @@ class Task(GridAggregate):
             self._refuse(self.status.value, "reopen", "only a closed task can be reopened")
         check_instance("source", source, ReopenSource)
         check_work_text("reason", reason)
-        _check_due("due_at", due_at, at, optional=True)
+        check_due("due_at", due_at, at, optional=True)
         self._trigger(self.Reopened, actor=actor, at=at, source=source, reason=reason, due_at=due_at)
 
     # -- inspection commands ---------------------------------------------------------------
@@ -987,30 +847,8 @@ class Task(GridAggregate):
         if self.status in allowed:
             return
         if not hint:
-            hint = self._status_hint(what, allowed)
+            hint = status_hint(self.status, what, allowed, cancel_reason=self.cancel_reason)
         self._refuse(self.status.value, command, hint)
-
-    def _status_hint(self, what: str, allowed: tuple[TaskStatus, ...]) -> str:
-        if self.status is TaskStatus.CANCELLED:
-            return f"it was cancelled ({self.cancel_reason})"
-        if self.status is TaskStatus.CLOSED:
-            return "it is closed; a supervisor may reopen it"
-        rank = _LOOP.index(self.status)
-        if rank < min(_LOOP.index(status) for status in allowed if status in _LOOP):
-            return f"it must be {_NEXT_STEP[self.status]} before {what}"
-        return f"it has already been {_DONE[self.status]}"
-
-    def _assigned_hint(self) -> str:
-        if self.status in _OPEN and self.assignee is not None:
-            return f"it is assigned to {self.assignee}; reassign it instead"
-        return ""
-
-    def _reassign_hint(self) -> str:
-        if self.status is TaskStatus.CREATED:
-            return "nobody has it yet; assign it instead"
-        if self.status is TaskStatus.SUBMITTED:
-            return "it is waiting for verification; send it back first"
-        return ""
 
     def _require_assignee(self, actor: Actor, command: str) -> None:
         check_instance("actor", actor, Actor)
@@ -1035,23 +873,5 @@ class Task(GridAggregate):
         return inspection
 
 
-def _check_due(field: str, due_at: datetime | None, at: datetime | None, *, optional: bool = False) -> None:
-    if due_at is None and optional:
-        return
-    check_aware(field, due_at)
-    assert due_at is not None  # noqa: S101 (checked just above)
-    if at is not None and due_at <= at:
-        raise ValidationError(field, f"{due_at.isoformat()} is not after the time of recording ({at.isoformat()})")
-
-
-VALUE_TYPES: tuple[type, ...] = (
-    TaskKind,
-    Priority,
-    TaskStatus,
-    CallOutcome,
-    EscalationLevel,
-    ReopenSource,
-    CallTally,
-    ProgressNote,
-)
-"""The types of this module the codec must know."""
+VALUE_TYPES: tuple[type, ...] = TASK_VALUE_TYPES
+"""The enums and value objects of a task (defined in :mod:`grid_events.domain.task_values`)."""
