@@ -146,15 +146,27 @@ class DayPlan:
         self.summary = DaySummary()
         self._queue: list[tuple[datetime, int, Phase, Action]] = []
         self._supplies: dict[UUID, dict[str, int]] = {}
+        self._laid_out = False
         self._order = itertools.count()
         self._communities = [self._community(index) for index in range(size.communities)]
 
     # -- running -------------------------------------------------------------------------
 
-    def run(self, progress: Callable[[Phase, DaySummary], None] | None = None) -> DaySummary:
-        """Perform every action in time order; call *progress* after each one."""
+    def lay_out(self) -> None:
+        """Queue the day's actions (done by :meth:`run` if not before; idempotent)."""
+        if self._laid_out:
+            return
+        self._laid_out = True
         for community in self._communities:
             self._plan_community(community)
+
+    def planned_phases(self) -> list[Phase]:
+        """Return the phase of every queued action (after :meth:`lay_out`), for progress bars."""
+        return [phase for _, _, phase, _ in self._queue]
+
+    def run(self, progress: Callable[[Phase, DaySummary], None] | None = None) -> DaySummary:
+        """Perform every action in time order; call *progress* after each one."""
+        self.lay_out()
         for moment, phase, action in self._drain():
             self.clock.move_to(moment)
             action()
