@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from grid_service.cli import audit, keys, relay
+from grid_service.cli import audit, keys, relay, serve
 
 __all__ = ["main"]
 
@@ -30,3 +30,6 @@ def main() -> None:
 main.add_command(keys.keys)
 main.add_command(audit.audit)
 main.add_command(relay.relay)
+main.add_command(serve.serve_command)
+main.add_command(serve.run)
+main.add_command(serve.rebuild)
