@@ -178,23 +178,30 @@ def _stop_on_signals(server: uvicorn.Server, stop: asyncio.Event | None) -> Iter
 async def run_pipeline(
     settings: PipelineSettings,
     *,
+    app: GridApplication | None = None,
     stop: asyncio.Event | None = None,
     on_ready: Callable[[str], None] | None = None,
 ) -> None:
-    """Run a nats-server, the event store's outbox relay and the service until *stop* (or a signal)."""
+    """Run a nats-server, the event store's outbox relay and the service until *stop* (or a signal).
+
+    *app*: an application already open on ``settings.event_store`` (the demo records its day through it,
+    so that its saves wake the relay at once); the caller then closes it. Otherwise one is opened here.
+    """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     server = EmbeddedNatsServer(settings.data_dir / "nats", host=settings.nats_host, port=settings.nats_port)
     await asyncio.to_thread(server.start)
     logger.info("nats-server with JetStream on %s (files in %s)", server.url, server.store_dir)
     try:
-        app = await asyncio.to_thread(GridApplication, settings.event_store)
+        owned = app is None
+        application = await asyncio.to_thread(GridApplication, settings.event_store) if app is None else app
         try:
             nats = NatsSettings(servers=(server.url,), name="grid-events-run")
-            async with OutboxRelay(app, RelaySettings(nats=nats)) as relay:
-                service = GridService(settings.service_settings(nats), app=app, relay=relay.status)
+            async with OutboxRelay(application, RelaySettings(nats=nats)) as relay:
+                service = GridService(settings.service_settings(nats), app=application, relay=relay.status)
                 await serve(service, stop=stop, access_log=settings.access_log, on_ready=on_ready)
         finally:
-            await asyncio.to_thread(app.close)
+            if owned:
+                await asyncio.to_thread(application.close)
     finally:
         await asyncio.to_thread(server.stop)
         logger.info("stopped")
