@@ -1,0 +1,130 @@
+"""The README's main command, run as written (but stopping once the day is played).
+
+The README's first command creates a virtual environment, installs the
+package with its service extra and runs ``grid-events demo``. The install is
+what the test suite's own environment already went through (``pip install -e
+'.[dev]'``, which includes the service extra); here the installed
+``grid-events`` entry point runs the demo exactly as the README says, plus
+``--exit-when-done`` (so it stops instead of serving until Ctrl-C), ``--port
+0`` (any free port) and ``--pace 0`` (no pauses for the watching eye).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GRID_EVENTS = Path(sys.executable).with_name("grid-events")
+
+
+def readme_main_command() -> list[str]:
+    """Return the README's first bash command, split into its ``&&``-joined steps."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```bash\n(.+?)\n```", text, re.DOTALL)
+    assert block is not None, "the README has no bash block"
+    return [step.strip() for step in block.group(1).split("&&")]
+
+
+def run_demo(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """Run the README's ``grid-events demo`` with *extra* options, in *tmp_path*."""
+    steps = readme_main_command()
+    demo = shlex.split(steps[-1])
+    assert demo[0].endswith("grid-events"), steps
+    assert GRID_EVENTS.exists(), f"the package's entry point is not installed beside {sys.executable}"
+    command = [str(GRID_EVENTS), *demo[1:], "--exit-when-done", "--port", "0", "--pace", "0", *extra]
+    return subprocess.run(  # noqa: S603 (our own entry point)
+        command,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+
+
+def test_the_readme_main_command_installs_the_service_extra_and_runs_the_demo() -> None:
+    """The command a newcomer copies: a venv, the package with its service extra, the demo."""
+    steps = readme_main_command()
+    assert steps[0] == "python3 -m venv .venv"
+    assert steps[1] == ".venv/bin/pip install -e '.[service]'"
+    assert shlex.split(steps[2]) == [".venv/bin/grid-events", "demo"]
+
+
+@pytest.mark.slow
+def test_the_demo_plays_a_day_through_store_nats_and_service_and_prints_where_to_look(tmp_path: Path) -> None:
+    """Every event recorded reaches the stream and every view; the summary and the addresses are printed."""
+    done = run_demo(tmp_path)
+    assert 0 == done.returncode, done.stdout + done.stderr
+    out = done.stdout
+
+    recorded = re.search(r"events: ([\d,]+) recorded in the event store", out)
+    assert recorded is not None, out
+    events = int(recorded.group(1).replace(",", ""))
+    assert events > 100
+    on_stream = re.search(r"→ ([\d,]+) on the NATS stream", out)
+    assert on_stream is not None, out
+    assert events == int(on_stream.group(1).replace(",", ""))
+    applied = dict(re.findall(r"→ view (\w+): ([\d,]+) applied", out))
+    assert set(applied) == {
+        "task_board",
+        "mediation_register",
+        "site_dashboard",
+        "resident_registry",
+        "statistics",
+        "audit_trail",
+    }
+    assert {int(n.replace(",", "")) for n in applied.values()} == {events}
+
+    for work in ("batches sealed", "calls made", "hazards rectified", "agreements signed", "disputes resolved"):
+        assert re.search(rf"{work}\s*│\s*[1-9][\d,]*", out), f"{work!r} missing from the summary:\n{out}"
+    url = re.search(r"the views are served on (http://127\.0\.0\.1:\d+)", out)
+    assert url is not None, out
+    assert f"{url.group(1)}/disputes" in out
+    assert re.search(rf"{re.escape(url.group(1))}/audit/cases/[0-9a-f-]{{36}}/trail", out)
+
+    data = tmp_path / "grid-data" / "demo"
+    assert (data / "events.sqlite3").is_file()
+    assert (data / "views.sqlite3").is_file()
+
+
+@pytest.mark.slow
+def test_the_same_seed_plays_the_same_day(tmp_path: Path) -> None:
+    """Deterministic with a seed: the day's numbers are the same twice, and differ for another seed."""
+
+    def numbers(seed: int) -> list[str]:
+        done = run_demo(tmp_path, "--seed", str(seed))
+        assert 0 == done.returncode, done.stdout + done.stderr
+        return re.findall(r"│ (.+?) │\s+([\d,]+) │", done.stdout)
+
+    first = numbers(7)
+    assert first
+    assert numbers(7) == first
+    assert numbers(8) != first
+
+
+def test_a_taken_port_is_a_clear_error_with_exit_code_1(tmp_path: Path) -> None:
+    """The demo says which port is taken and what to do, and exits 1 (click's usage-error code is 2)."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(  # noqa: S603 (our own entry point)
+            [str(GRID_EVENTS), "demo", "--port", str(port), "--exit-when-done"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert 1 == done.returncode, done.stdout + done.stderr
+    assert f"127.0.0.1:{port}" in done.stderr
+    assert "--port" in done.stderr
