@@ -21,6 +21,7 @@ from grid_events import (
     ResidentRecord,
     Role,
     StoreConfig,
+    ValidationError,
 )
 from grid_events.config import decode_master_key, encode_master_key, new_master_key, postgres_env
 
@@ -200,3 +201,39 @@ def test_a_bulk_save_numbers_its_events_consecutively_after_what_is_stored(tmp_p
 
     assert list(range(1, 52)) == [notification.id for notification in notifications]
     assert ids == [UUID(str(notification.originator_id)) for notification in notifications[1:]]
+
+
+def test_the_log_is_read_after_a_position_in_order_a_page_at_a_time(
+    app: GridApplication, worker: Actor, grid: GridCell
+) -> None:
+    """events_after gives each stored event once, in log order, with its position; nothing past the end."""
+    residents = [app.register_resident(PERSON, grid, actor=worker) for _ in range(3)]
+    app.transfer_resident(residents[0], GridCell("江南", "飞凤", "04"), actor=worker, reason="moved")
+
+    whole = app.events_after(0, limit=10_000)
+    positions = [logged.position for logged in whole]
+    assert positions == list(range(1, len(whole) + 1))
+    assert app.recorder.max_notification_id() == positions[-1]
+    transfers = [logged.event for logged in whole if isinstance(logged.event, Resident.Transferred)]
+    assert [event.originator_id for event in transfers] == [residents[0]]
+
+    paged = []
+    position = 0
+    while page := app.events_after(position, limit=2):
+        assert len(page) <= 2
+        paged.extend(page)
+        position = page[-1].position
+    assert [(logged.position, logged.event.originator_id) for logged in paged] == [
+        (logged.position, logged.event.originator_id) for logged in whole
+    ]
+    assert [] == app.events_after(positions[-1])
+
+
+@pytest.mark.parametrize(("position", "limit", "field"), [(-1, 10, "position"), (0, 0, "limit"), (0, 10_001, "limit")])
+def test_reading_the_log_refuses_a_bad_position_or_limit_by_name(
+    memory_app: GridApplication, position: int, limit: int, field: str
+) -> None:
+    """A negative position or a page size outside 1..10,000 is a ValidationError naming the field."""
+    with pytest.raises(ValidationError) as raised:
+        memory_app.events_after(position, limit=limit)
+    assert field == raised.value.field

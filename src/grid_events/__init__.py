@@ -7,6 +7,7 @@ private and may change. See the README for a tour and ``docs/`` for the rest.
 from __future__ import annotations
 
 from grid_events.application import GridApplication, ResidentRecord
+from grid_events.application.core import LoggedEvent
 from grid_events.application.disputes import PartyInput
 from grid_events.chain import EventMapper, link_hash
 from grid_events.codec import CodecError, MsgpackTranscoder, TypeRegistry
@@ -118,6 +119,7 @@ __all__ = [
     "InvalidTransitionError",
     "ItemResult",
     "KeyRing",
+    "LoggedEvent",
     "MaskedPartyDetails",
     "MaskedPersonalData",
     "MaskedSampledPerson",

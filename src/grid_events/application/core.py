@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
+import attrs
 from eventsourcing.application import AggregateNotFoundError as ESAggregateNotFoundError
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.persistence import EventStore, IntegrityError, Recording, Transcoder
@@ -44,12 +45,27 @@ from grid_events.privacy.keystore import InMemoryKeyStore, KeyStore, PostgresKey
 from grid_events.privacy.personal import PartyDetails, PersonalData, SampledPerson, identifiers_of
 from grid_events.privacy.vault import Vault
 
-__all__ = ["ApplicationCore", "Clock", "SaveListener"]
+__all__ = ["ApplicationCore", "Clock", "LoggedEvent", "SaveListener"]
 
 A = TypeVar("A", bound=GridAggregate)
 Clock = Callable[[], datetime]
 SaveListener = Callable[[int], None]
 """Called after each save with the highest notification id it stored."""
+
+
+
+@attrs.frozen
+class LoggedEvent:
+    """An event as the store's log holds it: its position (notification id) and the event itself."""
+
+    position: int
+    """The event's notification id: its place in the whole store's log, from 1, without gaps."""
+    event: Any
+    """The domain event (personal data in it still sealed)."""
+
+
+MAX_LOG_PAGE = 10_000
+"""The most events :meth:`ApplicationCore.events_after` returns at once."""
 
 PURPOSE_MAX = 300
 """Longest purpose a look at personal data in full may give (characters)."""
@@ -208,6 +224,24 @@ class ApplicationCore(Application[UUID]):
         self._take_snapshots(processing_event)
         self._notify(recordings)
         return recordings
+
+    def events_after(self, position: int = 0, *, limit: int = 500) -> list[LoggedEvent]:
+        """Return up to *limit* events of the whole store's log after *position*, in log order.
+
+        This is how a projection of your own reads the store: keep the
+        position of the last event applied in the same transaction as the rows
+        it wrote, and ask for the events after it. Each store commits in log
+        order (SQLite has one writer; on PostgreSQL eventsourcing locks the
+        table for each insert), so no event can later appear behind a position
+        already read. Raises :class:`ValidationError` for a negative
+        *position* or a *limit* outside 1..10,000.
+        """
+        check_int("position", position, minimum=0)
+        check_int("limit", limit, minimum=1)
+        if limit > MAX_LOG_PAGE:
+            raise ValidationError("limit", f"must be at most {MAX_LOG_PAGE:,}, not {limit:,}")
+        notifications = self.recorder.select_notifications(start=position, limit=limit, inclusive_of_start=False)
+        return [LoggedEvent(n.id, self.mapper.to_domain_event(n)) for n in notifications]
 
     def add_save_listener(self, listener: SaveListener) -> None:
         """Call *listener* after every save, with the highest notification id stored.
