@@ -12,13 +12,17 @@ what the test suite's own environment already went through (``pip install -e
 from __future__ import annotations
 
 import os
+import queue
 import re
 import shlex
+import signal
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
+import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,7 +93,7 @@ def test_the_demo_plays_a_day_through_store_nats_and_service_and_prints_where_to
     url = re.search(r"the views are served on (http://127\.0\.0\.1:\d+)", out)
     assert url is not None, out
     assert f"{url.group(1)}/disputes" in out
-    assert re.search(rf"{re.escape(url.group(1))}/audit/cases/[0-9a-f-]{{36}}/trail", out)
+    assert re.search(rf"{re.escape(url.group(1))}/pages/cases/[0-9a-f-]{{36}}\n", out)
 
     data = tmp_path / "grid-data" / "demo"
     assert (data / "events.sqlite3").is_file()
@@ -128,3 +132,55 @@ def test_a_taken_port_is_a_clear_error_with_exit_code_1(tmp_path: Path) -> None:
     assert 1 == done.returncode, done.stdout + done.stderr
     assert f"127.0.0.1:{port}" in done.stderr
     assert "--port" in done.stderr
+
+
+@pytest.mark.slow
+def test_while_the_demo_serves_its_logins_open_the_dashboards_and_an_audit_page(tmp_path: Path) -> None:
+    """Without --exit-when-done the demo serves; its printed logins open what each role may see; Ctrl-C stops it."""
+    steps = readme_main_command()
+    demo = shlex.split(steps[-1])
+    process = subprocess.Popen(  # noqa: S603 (our own entry point)
+        [str(GRID_EVENTS), *demo[1:], "--port", "0", "--pace", "0"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        for line in process.stdout or ():
+            lines.put(line)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    out = ""
+    try:
+        while "e.g. curl -u" not in out:
+            out += lines.get(timeout=180)
+        url = re.search(r"served on (http://127\.0\.0\.1:\d+)", out)
+        assert url is not None, out
+        logins = dict(re.findall(r"^  ([asv]-demo)  (\S+)  ", out, re.MULTILINE))
+        assert set(logins) == {"a-demo", "s-demo", "v-demo"}, out
+        audit_page = re.search(r"an? dispute's audit page: (\S+)", out)
+        assert audit_page is not None, out
+
+        with httpx.Client(timeout=30) as client:
+            page = client.get(audit_page.group(1), auth=("a-demo", logins["a-demo"]))
+            assert 200 == page.status_code, page.text
+            assert 'data-status="verified"' in page.text
+            register = client.get(f"{url.group(1)}/disputes", auth=("s-demo", logins["s-demo"]))
+            assert 200 == register.status_code, register.text
+            assert register.json()["items"]
+            refused = client.get(f"{url.group(1)}/disputes", auth=("v-demo", logins["v-demo"]))
+            assert 403 == refused.status_code
+            assert "dispute.read" in refused.json()["detail"]
+            assert 401 == client.get(f"{url.group(1)}/residents").status_code
+    finally:
+        process.send_signal(signal.SIGINT)
+        returncode = process.wait(timeout=60)
+        reader.join(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
+    assert 0 == returncode, out

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from grid_service.cli import audit, demo, keys, relay, serve
+from grid_service.cli import accounts, audit, demo, keys, relay, serve
 
 __all__ = ["main"]
 
@@ -33,4 +33,5 @@ main.add_command(relay.relay)
 main.add_command(serve.serve_command)
 main.add_command(serve.run)
 main.add_command(serve.rebuild)
+main.add_command(accounts.accounts)
 main.add_command(demo.demo)

@@ -23,8 +23,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from grid_events import GridApplication
+from grid_events import GridApplication, Role
 from grid_events.transport import NatsServerError
+from grid_service.runtime.auth import Accounts
 from grid_service.runtime.pipeline import HttpPortInUseError, PipelineSettings, run_pipeline
 from grid_service.scenario import DAY_SIZES, DAY_START, DayPlan, DaySize, DaySummary, Phase, SimulatedClock
 
@@ -133,6 +134,7 @@ async def _demo(
     settings = PipelineSettings(data_dir=data_dir, http_port=port, access_log=False)
     stop = asyncio.Event()
     ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    logins = _make_accounts(settings.accounts_path)
     app = await asyncio.to_thread(GridApplication, settings.event_store, clock=clock)
     try:
         pipeline = asyncio.create_task(run_pipeline(settings, app=app, stop=stop, on_ready=ready.set_result))
@@ -142,8 +144,9 @@ async def _demo(
             plan = DayPlan(app, clock, size=size, seed=seed)
             summary = await asyncio.to_thread(_play, console, plan, pace)
             events = app.recorder.max_notification_id() or 0
-            views = await _wait_caught_up(console, url, within=max(120.0, events / 500))
+            views = await _wait_caught_up(console, url, events, within=max(120.0, events / 500))
             _report(console, summary, url, events, views)
+            _show_logins(console, url, logins)
             if exit_when_done:
                 stop.set()
             else:
@@ -193,8 +196,8 @@ def _play(console: Console, plan: DayPlan, pace: float) -> DaySummary:
         return plan.run(advance)
 
 
-async def _wait_caught_up(console: Console, url: str, within: float) -> list[dict[str, Any]] | None:
-    """Wait until every view has applied the whole stream and return the views' states.
+async def _wait_caught_up(console: Console, url: str, events: int, within: float) -> list[dict[str, Any]] | None:
+    """Wait until every view has applied all *events* the day recorded and return the views' states.
 
     Return None (having said why) when a view stopped or *within* seconds passed first.
     """
@@ -202,10 +205,10 @@ async def _wait_caught_up(console: Console, url: str, within: float) -> list[dic
     async with httpx.AsyncClient(base_url=url, timeout=10) as client:
         with console.status("the service is catching up…"):
             while time.monotonic() < deadline:
-                response = await client.get("/readyz", params={"caught_up": "true"})
+                response = await client.get("/readyz")
                 readiness = response.json()
-                if response.status_code == httpx.codes.OK:
-                    views: list[dict[str, Any]] = readiness["views"]
+                views: list[dict[str, Any]] = readiness["views"]
+                if response.status_code == httpx.codes.OK and all(view["position"] >= events for view in views):
                     return views
                 stopped = [problem for problem in readiness["problems"] if " is stopped" in problem]
                 if stopped:
@@ -214,6 +217,31 @@ async def _wait_caught_up(console: Console, url: str, within: float) -> list[dic
                 await asyncio.sleep(0.25)
     console.print("[yellow]the views have not caught up yet; they will as the service runs[/yellow]")
     return None
+
+
+DEMO_ACCOUNTS = (
+    ("a-demo", Role.AUDITOR, "审计员 auditor: every view and the audit pages"),
+    ("s-demo", Role.SUPERVISOR, "社区书记 supervisor: task boards, the register, sites, the masked registry"),
+    ("v-demo", Role.VOLUNTEER, "志愿者 volunteer: site dashboards only (try it on the register: 403)"),
+)
+"""The demo's accounts: who to log in as, to see what each role may see."""
+
+
+def _make_accounts(path: Path) -> list[tuple[str, str, str]]:
+    """Create the demo's accounts in *path*; return (worker id, token, what it sees) for each."""
+    accounts = Accounts.load(path)
+    logins = [(worker_id, accounts.add(worker_id, role, replace=True), sees) for worker_id, role, sees in DEMO_ACCOUNTS]
+    accounts.save()
+    return logins
+
+
+def _show_logins(console: Console, url: str, logins: list[tuple[str, str, str]]) -> None:
+    """Print how to log in: the browser asks for a user name (the worker id) and a password (the token)."""
+    console.print("[bold]log in with[/bold] (user name = worker id, password = token; made for this demo only):")
+    for worker_id, token, sees in logins:
+        console.print(f"  {worker_id}  {token}  {sees}", soft_wrap=True, highlight=False)
+    worker_id, token, _ = logins[0]
+    console.print(f"  e.g. curl -u {worker_id}:{token} {url}/disputes", soft_wrap=True, highlight=False)
 
 
 def _report(console: Console, summary: DaySummary, url: str, events: int, views: list[dict[str, Any]] | None) -> None:
@@ -238,11 +266,13 @@ def _report(console: Console, summary: DaySummary, url: str, events: int, views:
         ("采样点看板 site dashboards", "/shifts"),
         ("居民台账（脱敏） masked registry", "/residents"),
         ("每日统计 daily statistics", "/statistics/daily"),
+        ("调解台账（审计）register with audit links", "/pages/disputes"),
+        ("消防排查（审计）inspections with audit links", "/pages/inspections"),
     ]
     if summary.disputes:
-        pages.append(("调解案件审计记录 a dispute's audit trail", f"/audit/cases/{summary.disputes[0]}/trail"))
+        pages.append(("调解案件审计页 a dispute's audit page", f"/pages/cases/{summary.disputes[0]}"))
     if summary.inspections:
-        pages.append(("消防排查审计记录 an inspection's audit trail", f"/audit/cases/{summary.inspections[0]}/trail"))
+        pages.append(("消防排查审计页 an inspection's audit page", f"/pages/cases/{summary.inspections[0]}"))
     console.print("[bold]open these in a browser:[/bold]")
     for name, path in pages:
         console.print(f"  {name}: {url}{path}", soft_wrap=True, highlight=False)

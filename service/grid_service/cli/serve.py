@@ -24,7 +24,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
@@ -61,7 +61,7 @@ _OPTION_VARIABLES = {
     "poison_policy": "GRID_SERVICE_POISON_POLICY",
     "http_host": "GRID_SERVICE_HOST",
     "http_port": "GRID_SERVICE_PORT",
-    "remote_admin": "GRID_SERVICE_REMOTE_ADMIN",
+    "accounts": "GRID_SERVICE_ACCOUNTS",
 }
 """The variable each option of ``serve`` overrides."""
 
@@ -160,10 +160,11 @@ def _service_settings(store_config: StoreConfig, options: dict[str, Any]) -> Ser
     help="HTTP port (default: GRID_SERVICE_PORT, else 8000).",
 )
 @click.option(
-    "--remote-admin",
-    is_flag=True,
-    default=False,
-    help="Let the admin endpoints answer callers other than localhost (only behind a proxy that authenticates).",
+    "--accounts",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Who may call the HTTP API: the accounts file of 'grid-events accounts' "
+    "(default: GRID_SERVICE_ACCOUNTS, else ./grid-data/accounts.json). Read again when it changes.",
 )
 @click.option("--access-log/--no-access-log", default=True, help="Log every HTTP request (default: on).")
 @click.option("--log-level", type=LOG_LEVELS, default="INFO", show_default=True, help="How much to log.")
@@ -172,8 +173,10 @@ def serve_command(*, store_config: StoreConfig, access_log: bool, log_level: str
 
     Each view has a durable JetStream consumer and applies every event exactly
     once, in order. The HTTP API lists its routes at /docs; /healthz, /readyz and
-    /metrics are for the operator. The event store is opened only to mask
-    residents' personal data (it needs the master key).
+    /metrics are for the operator and answer anyone; every other route needs an
+    account (grid-events accounts add) whose role holds the route's right. The
+    event store is opened only to mask residents' personal data (it needs the
+    master key).
     """
     _configure_logging(log_level)
     try:
@@ -207,11 +210,19 @@ def serve_command(*, store_config: StoreConfig, access_log: bool, log_level: str
     show_default=True,
     help="After a dead letter, stop the view until an operator acts, or skip the message.",
 )
+@click.option(
+    "--accounts",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Who may call the HTTP API: the accounts file of 'grid-events accounts' "
+    "(default: GRID_SERVICE_ACCOUNTS, else DATA_DIR/accounts.json).",
+)
 @click.option("--access-log/--no-access-log", default=True, help="Log every HTTP request (default: on).")
 @click.option("--log-level", type=LOG_LEVELS, default="INFO", show_default=True, help="How much to log.")
 def run(
     *,
     data_dir: Path | None,
+    accounts: Path | None,
     http_host: str,
     http_port: int,
     nats_port: int,
@@ -224,7 +235,8 @@ def run(
     The event store is the SQLite file DATA_DIR/events.sqlite3 (its master key
     from GRID_EVENTS_MASTER_KEY, else the key file beside it); record work into
     it with the library or the other commands while this runs. The views are
-    served on http://127.0.0.1:8000 (see /docs).
+    served on http://127.0.0.1:8000 (see /docs) to the accounts of
+    DATA_DIR/accounts.json: make one with 'grid-events accounts add'.
     """
     _configure_logging(log_level)
     key_text = os.environ.get("GRID_EVENTS_MASTER_KEY", "").strip()
@@ -237,6 +249,7 @@ def run(
             poison_policy=poison_policy,
             master_key=decode_master_key(key_text) if key_text else None,
             access_log=access_log,
+            accounts=accounts or os.environ.get("GRID_SERVICE_ACCOUNTS", "").strip() or None,
         )
     except ConfigurationError as e:
         raise click.UsageError(str(e)) from e
@@ -271,16 +284,29 @@ def _run(main: Any) -> None:  # noqa: ANN401 (a coroutine factory)
 @click.option(
     "--timeout", type=click.FloatRange(min=1), default=3600.0, show_default=True, help="Seconds to wait at most."
 )
-def rebuild(view: str, url: str | None, *, wait: bool, timeout: float) -> None:
+@click.option(
+    "--token-file",
+    type=click.File("r"),
+    default=None,
+    help="A file holding an administrator's token (default: the GRID_SERVICE_TOKEN variable; '-': stdin).",
+)
+def rebuild(view: str, url: str | None, *, wait: bool, timeout: float, token_file: TextIO | None) -> None:
     """Rebuild VIEW from the start of the stream, in the running service, without stopping reads.
 
     The service fills a new generation of the view's tables while the old one
-    keeps answering, then switches readers over at once. Run it on the
-    service's machine (the admin endpoints answer only local callers).
+    keeps answering, then switches readers over at once. It needs an
+    administrator's account (the right service.operate): its token comes from
+    GRID_SERVICE_TOKEN or --token-file, never from the command line.
     """
     base = (url or os.environ.get("GRID_SERVICE_URL") or "http://127.0.0.1:8000").rstrip("/")
+    token = (token_file.read() if token_file is not None else os.environ.get("GRID_SERVICE_TOKEN", "")).strip()
+    if not token:
+        raise click.UsageError(
+            "the service needs an administrator's token: set GRID_SERVICE_TOKEN or give --token-file "
+            "(grid-events accounts add admin --role administrator makes one)"
+        )
     path = f"/admin/views/{view}/rebuild"
-    status = _call(base, path, method="POST")
+    status = _call(base, path, method="POST", token=token)
     click.echo(f"rebuilding {view} into generation {status['generation']}")
     deadline = time.monotonic() + timeout
     while wait and status["state"] == "running":
@@ -290,7 +316,7 @@ def rebuild(view: str, url: str | None, *, wait: bool, timeout: float) -> None:
             )
             sys.exit(1)
         time.sleep(1.0)
-        status = _call(base, path, method="GET")
+        status = _call(base, path, method="GET", token=token)
     if status["state"] == "failed":
         click.echo(f"the rebuild of {view} failed: {status['error']}", err=True)
         sys.exit(1)
@@ -298,15 +324,17 @@ def rebuild(view: str, url: str | None, *, wait: bool, timeout: float) -> None:
         click.echo(f"{view} rebuilt up to stream sequence {status['position']} ({status['applied']} events)")
 
 
-def _call(base: str, path: str, *, method: str) -> dict[str, Any]:
-    request = urllib.request.Request(f"{base}{path}", method=method)  # noqa: S310 (an http(s) URL the operator gives)
+def _call(base: str, path: str, *, method: str, token: str) -> dict[str, Any]:
+    request = urllib.request.Request(  # noqa: S310 (an http(s) URL the operator gives)
+        f"{base}{path}", method=method, headers={"Authorization": f"Bearer {token}"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
             body: dict[str, Any] = json.loads(response.read())
             return body
     except urllib.error.HTTPError as e:
         detail = json.loads(e.read() or b"{}").get("detail", e.reason)
-        if e.code in {404, 409}:
+        if e.code in {401, 403, 404, 409}:
             raise click.UsageError(str(detail)) from e
         click.echo(f"the service refused: {e.code} {detail}", err=True)
         sys.exit(1)

@@ -11,38 +11,47 @@ and Ctrl-C into that shutdown). The read routes live in
 * ``GET /metrics``: Prometheus;
 * ``/admin/…``: view states, dead letters, resume, skip, rebuild.
 
-Authentication is issue 6: :func:`grid_service.runtime.auth.current_caller`
-is the seam where it will plug in. Until then the admin routes answer only callers on this machine
-(unless ``remote_admin`` is set); the read routes show personal data only
-masked, as the views hold it.
+Every route but those three and the API document needs an account (see
+:mod:`grid_service.runtime.auth`) whose role holds the route's right: the read
+routes a reading right of the library's policy (``task.read``, ``audit.read``,
+…), the admin routes ``service.operate`` (the administrator). The OpenAPI
+document says which right each route needs (``x-required-right``). The read
+routes show personal data only masked, as the views hold it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from grid_service.runtime.auth import Caller, CallerDep
+from grid_events import Right
+from grid_service.runtime.auth import AccountsFile, Caller, NotAuthenticatedError, challenges, requires, route_rights
 from grid_service.runtime.consumer import ProjectionStatus
 from grid_service.runtime.metrics import CONTENT_TYPE
+from grid_service.runtime.pages import router as pages_router
 from grid_service.runtime.rebuild import RebuildStatus
 from grid_service.runtime.service import GridService, ServiceError, UnknownViewError
 from grid_service.runtime.views_api import router as views_router
 from grid_service.views.base import DeadLetter
+from grid_service.views.queries import MAX_OFFSET
 
 __all__ = ["create_app", "service_of"]
 
 logger = logging.getLogger("grid_service.runtime")
 
 API_VERSION = "1"
+MAX_SEQUENCE = 2**63 - 1
+"""The largest stream sequence the view stores can hold (a signed 64-bit integer)."""
 
 
 def service_of(request: Request) -> GridService:
@@ -54,19 +63,8 @@ def service_of(request: Request) -> GridService:
 ServiceDep = Annotated[GridService, Depends(service_of)]
 
 
-def admin_caller(request: Request, caller: CallerDep) -> Caller:
-    """Allow the admin routes to local callers only, unless the service allows remote administration."""
-    service = service_of(request)
-    if not (caller.is_local or service.settings.remote_admin):
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            "the admin endpoints answer only on this machine until authentication exists; "
-            "set GRID_SERVICE_REMOTE_ADMIN=1 behind a proxy that authenticates",
-        )
-    return caller
-
-
-AdminDep = Annotated[Caller, Depends(admin_caller)]
+AdminDep = Annotated[Caller, Depends(requires(Right.SERVICE_OPERATE))]
+"""An administrator: the admin routes' caller (the right ``service.operate``)."""
 
 
 # -- response models ---------------------------------------------------------------------------
@@ -236,8 +234,18 @@ def create_app(service: GridService, *, manage_lifecycle: bool = True) -> FastAP
         lifespan=lifespan,
     )
     app.state.service = service
+    app.state.accounts = AccountsFile(service.settings.accounts)
     app.include_router(views_router)
+    app.include_router(pages_router, dependencies=[Depends(requires(Right.AUDIT_READ))])  # auditors' pages
     _operations(app)
+    _document_rights(app)
+
+    @app.exception_handler(NotAuthenticatedError)
+    async def not_authenticated(_: Request, error: NotAuthenticatedError) -> JSONResponse:
+        response = JSONResponse({"detail": error.detail}, status_code=status.HTTP_401_UNAUTHORIZED)
+        for challenge in challenges():
+            response.headers.append("WWW-Authenticate", challenge)
+        return response
 
     @app.exception_handler(UnknownViewError)
     async def unknown_view(_: Request, error: UnknownViewError) -> JSONResponse:
@@ -248,6 +256,50 @@ def create_app(service: GridService, *, manage_lifecycle: bool = True) -> FastAP
         return JSONResponse({"detail": str(error)}, status_code=status.HTTP_409_CONFLICT)
 
     return app
+
+
+_PROBLEM = {"application/json": {"schema": {"$ref": "#/components/schemas/ProblemOut"}}}
+_REFUSALS: dict[int, dict[str, Any]] = {
+    401: {
+        "content": _PROBLEM,
+        "description": "No credentials, or wrong ones: send a Bearer token, or HTTP Basic (worker id, token).",
+        "headers": {
+            "WWW-Authenticate": {
+                "description": "A challenge per scheme: Basic and Bearer.",
+                "schema": {"type": "string"},
+            }
+        },
+    },
+    403: {
+        "content": _PROBLEM,
+        "description": "The account's role lacks the right this route needs (`detail` names it).",
+    },
+}
+
+
+def _document_rights(app: FastAPI) -> None:
+    """Make the OpenAPI document say, for each route, the right it needs and the refusals it may answer.
+
+    Done each time the document is made, so that routes added after :func:`create_app` count too.
+    """
+    make = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = make()
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        schemas.setdefault("ProblemOut", ProblemOut.model_json_schema())
+        for (method, path), right in route_rights(app).items():
+            operation = document.get("paths", {}).get(path, {}).get(method.lower())
+            if right is None or operation is None or "x-required-right" in operation:
+                continue
+            operation["x-required-right"] = right.value
+            needs = f"Needs the right `{right.value}`: {right.description}."
+            operation["description"] = f"{operation.get('description', '')}\n\n{needs}".strip()
+            for code, response in _REFUSALS.items():
+                operation.setdefault("responses", {}).setdefault(str(code), response)
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _operations(app: FastAPI) -> None:  # noqa: C901 (one small route after another)
@@ -267,6 +319,10 @@ def _operations(app: FastAPI) -> None:  # noqa: C901 (one small route after anot
             bool, Query(description="Also require every view to have applied the whole stream.")
         ] = False,
     ) -> ReadinessOut:
+        if caught_up:
+            # "Caught up" against the stream's end as it is now, not as last polled (a second ago).
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(service.refresh_stream_end(), timeout=2)
         readiness = service.readiness(caught_up=caught_up)
         body = ReadinessOut(
             ready=readiness.ready,
@@ -292,14 +348,19 @@ def _operations(app: FastAPI) -> None:  # noqa: C901 (one small route after anot
     async def views(service: ServiceDep, _: AdminDep) -> list[ViewStatusOut]:
         return [ViewStatusOut.of(view) for view in service.statuses()]
 
-    @app.get("/admin/dead-letters", tags=["admin"], summary="Messages the views could not apply")
+    @app.get(
+        "/admin/dead-letters",
+        tags=["admin"],
+        summary="Messages the views could not apply",
+        responses={404: {"model": ProblemOut, "description": "No such view."}},
+    )
     async def dead_letters(
         service: ServiceDep,
         _: AdminDep,
         projection: Annotated[str | None, Query(description="Only this view's.")] = None,
         with_data: Annotated[bool, Query(description="Include each message body (base64).")] = False,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     ) -> DeadLettersOut:
         letters = await service.dead_letters(projection)
         page = letters[offset : offset + limit]
@@ -329,11 +390,12 @@ def _operations(app: FastAPI) -> None:  # noqa: C901 (one small route after anot
         name: str,
         service: ServiceDep,
         caller: AdminDep,
-        sequence: Annotated[int, Query(ge=1, description="The stream sequence the view stopped at.")],
+        sequence: Annotated[int, Query(ge=1, le=MAX_SEQUENCE, description="The stream sequence the view stopped at.")],
         reason: Annotated[str, Query(min_length=1, max_length=300, description="Why, for the record.")],
     ) -> ViewStatusOut:
-        logger.warning("skip of %s at %d asked from %s", name, sequence, caller.host)
-        return ViewStatusOut.of(await service.skip(name, sequence, reason))
+        skipped = await service.skip(name, sequence, reason)  # refuses unknown views: only real names are logged
+        logger.warning("skip of %s at %d asked by %s from %s", name, sequence, caller.worker_id, caller.host)
+        return ViewStatusOut.of(skipped)
 
     @app.post(
         "/admin/views/{name}/rebuild",
@@ -343,8 +405,9 @@ def _operations(app: FastAPI) -> None:  # noqa: C901 (one small route after anot
         responses=admin_errors,
     )
     async def rebuild(name: str, service: ServiceDep, caller: AdminDep) -> RebuildOut:
-        logger.info("rebuild of %s asked from %s", name, caller.host)
-        return RebuildOut.of(await service.rebuild(name))
+        started = await service.rebuild(name)
+        logger.info("rebuild of %s asked by %s from %s", name, caller.worker_id, caller.host)
+        return RebuildOut.of(started)
 
     @app.get(
         "/admin/views/{name}/rebuild",

@@ -9,6 +9,7 @@ directory) with its outbox relay in this process, and the views beside them::
     grid-data/
       events.sqlite3      the event store (the record of truth) and its key file
       views.sqlite3       the views (can always be rebuilt from the stream)
+      accounts.json       who may call the HTTP API (``grid-events accounts add``)
       nats/               JetStream's files (can always be refilled from the event store)
 
 Stopping stops the HTTP server first (requests in progress finish), then
@@ -58,6 +59,13 @@ class PipelineSettings:
     master_key: bytes | None = attrs.field(default=None, repr=False)
     """The event store's master key (default: the key file beside the SQLite file, created on first use)."""
     access_log: bool = True
+    accounts: Path | None = attrs.field(default=None, converter=attrs.converters.optional(Path))
+    """The accounts file of the HTTP API (default: ``accounts.json`` in the data directory)."""
+
+    @property
+    def accounts_path(self) -> Path:
+        """The accounts file the service reads: *accounts*, else ``<data_dir>/accounts.json``."""
+        return self.accounts if self.accounts is not None else self.data_dir / "accounts.json"
 
     @property
     def event_store(self) -> StoreConfig:
@@ -73,6 +81,7 @@ class PipelineSettings:
             http_host=self.http_host,
             http_port=self.http_port,
             poison_policy=self.poison_policy,
+            accounts=self.accounts_path,
         )
 
 

@@ -269,6 +269,14 @@ class GridService:
         return self._store
 
     @property
+    def event_store_app(self) -> GridApplication | None:
+        """The event store's application, or None when the service runs without one (given only a masker).
+
+        The audit pages read a case's history from it to verify the record and check the rules.
+        """
+        return self._app
+
+    @property
     def nats_connected(self) -> bool:
         """Whether the service is connected to NATS right now."""
         return self._link.connected
@@ -384,22 +392,29 @@ class GridService:
 
     # -- the stream's end, for lag -------------------------------------------------------------------
 
+    async def refresh_stream_end(self) -> None:
+        """Read the stream's last sequence now (for an exact lag), instead of waiting for the next poll.
+
+        Raises what reading the stream's info raises (not connected, no stream yet, …).
+        """
+        js = await self._link.jetstream()
+        info = await js.stream_info(self.settings.stream.name)
+        last = int(info.state.last_seq or 0)
+        for status in self.statuses():
+            if last < status.position:
+                logger.warning(
+                    "stream %s ends at %d, before view %s (%d): waiting for the relay to refill it",
+                    self.settings.stream.name,
+                    last,
+                    status.name,
+                    status.position,
+                )
+            status.stream_last_sequence = last
+
     async def _watch_stream(self) -> None:
         while not self._stop.is_set():
             try:
-                js = await self._link.jetstream()
-                info = await js.stream_info(self.settings.stream.name)
-                last = int(info.state.last_seq or 0)
-                for status in self.statuses():
-                    if last < status.position:
-                        logger.warning(
-                            "stream %s ends at %d, before view %s (%d): waiting for the relay to refill it",
-                            self.settings.stream.name,
-                            last,
-                            status.name,
-                            status.position,
-                        )
-                    status.stream_last_sequence = last
+                await self.refresh_stream_end()
             except StoppingError:
                 return
             except nats.js.errors.NotFoundError:

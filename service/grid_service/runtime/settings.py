@@ -27,7 +27,7 @@ variable                              meaning (default)
 ``GRID_SERVICE_POISON_POLICY``        after a dead letter: ``stop`` the view or ``skip`` the message
 ``GRID_SERVICE_HOST``                 HTTP address (``127.0.0.1``)
 ``GRID_SERVICE_PORT``                 HTTP port (``8000``)
-``GRID_SERVICE_REMOTE_ADMIN``         ``1``: admin endpoints answer callers other than localhost
+``GRID_SERVICE_ACCOUNTS``             who may call the API (``./grid-data/accounts.json``: :mod:`.auth`)
 ====================================  =========================================================
 """
 
@@ -46,10 +46,17 @@ import attrs
 from grid_events import ConfigurationError, StoreConfig
 from grid_events.transport import NatsSettings, StreamSettings
 
-__all__ = ["DEFAULT_VIEWS_PATH", "PoisonPolicy", "ServiceSettings", "ViewStoreSettings", "poison_policy_of"]
+__all__ = [
+    "DEFAULT_ACCOUNTS_PATH",
+    "DEFAULT_VIEWS_PATH",
+    "PoisonPolicy",
+    "ServiceSettings",
+    "ViewStoreSettings",
+    "poison_policy_of",
+]
 
 DEFAULT_VIEWS_PATH = Path("grid-data") / "views.sqlite3"
-_TRUE = frozenset({"1", "true", "yes", "on"})
+DEFAULT_ACCOUNTS_PATH = Path("grid-data") / "accounts.json"
 _CONSUMER_PREFIX = re.compile(r"[A-Za-z0-9_-]{1,100}")
 _MAX_PORT = 65535
 
@@ -176,8 +183,9 @@ class ServiceSettings:
     poison_policy: PoisonPolicy = attrs.field(default=PoisonPolicy.STOP, converter=poison_policy_of)
     http_host: str = "127.0.0.1"
     http_port: int = attrs.field(default=8000, validator=_check_port)
-    remote_admin: bool = False
-    """Whether the admin endpoints (rebuild, resume, skip) answer callers other than localhost."""
+    accounts: Path = attrs.field(default=DEFAULT_ACCOUNTS_PATH, converter=Path)
+    """The accounts file: who may call the HTTP API, in which role (:mod:`grid_service.runtime.auth`).
+    Without it the service still starts, and every route that needs an account answers 401."""
     stream_poll_interval: float = attrs.field(default=2.0, validator=_positive)
     """How often the stream's last sequence is read, for lag and readiness."""
     retry_delay: float = attrs.field(default=0.2, validator=_positive)
@@ -254,6 +262,7 @@ _SCALARS: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
     ("POISON_POLICY", "poison_policy", str),
     ("HOST", "http_host", str),
     ("PORT", "http_port", int),
+    ("ACCOUNTS", "accounts", Path),
 )
 
 
@@ -267,6 +276,4 @@ def _scalars_from(env: Mapping[str, str]) -> dict[str, Any]:
             except ValueError as e:
                 kind = "whole number" if parse is int else "number"
                 raise ConfigurationError(f"GRID_SERVICE_{name}={text!r} is not a {kind}") from e
-    if _get(env, "REMOTE_ADMIN"):
-        values["remote_admin"] = _get(env, "REMOTE_ADMIN").lower() in _TRUE
     return values

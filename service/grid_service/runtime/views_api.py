@@ -9,13 +9,14 @@ for now, or for the moment given as ``at``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, create_model
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, create_model
 
 from grid_events import (
     DisputeCategory,
@@ -24,12 +25,13 @@ from grid_events import (
     Priority,
     ResidentStatus,
     ResidentTag,
+    Right,
     ShiftStatus,
     SiteKind,
     TaskKind,
     TaskStatus,
 )
-from grid_service.runtime.auth import current_caller
+from grid_service.runtime.auth import requires
 from grid_service.views import queries
 from grid_service.views.projections import (
     AuditTrail,
@@ -39,10 +41,10 @@ from grid_service.views.projections import (
     Statistics,
     TaskBoard,
 )
-from grid_service.views.queries import DEFAULT_LIMIT, MAX_LIMIT, Page, QueryError
+from grid_service.views.queries import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, Page, QueryError
 from grid_service.views.store import ColumnType, Table, ViewStore
 
-__all__ = ["ITEM_MODELS", "router"]
+__all__ = ["ITEM_MODELS", "Day", "Moment", "router"]
 
 E = TypeVar("E", bound=Enum)
 
@@ -198,29 +200,44 @@ def store_of(request: Request) -> ViewStore:
 
 StoreDep = Annotated[ViewStore, Depends(store_of)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
-Offset = Annotated[int, Query(ge=0, description="Items to pass over (for the next pages).")]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to pass over (for the next pages).")]
 SubDistrict = Annotated[str | None, Query(description="Only this sub-district (街道), e.g. 江南.")]
 Community = Annotated[str | None, Query(description="Only this community (社区), e.g. 飞凤.")]
 Grid = Annotated[str | None, Query(description="Only this grid cell, e.g. 江南/飞凤/03.")]
 Worker = Annotated[str | None, Query(description="Only this worker's (the assignee's worker id).")]
+_NUMBER = re.compile(r"\s*[+-]?\d+(\.\d*)?\s*")
+
+
+def _not_a_number(value: object) -> object:
+    """Refuse a bare number as a time or a day (pydantic would take it as seconds since 1970)."""
+    if isinstance(value, str) and _NUMBER.fullmatch(value):
+        raise ValueError("give an ISO 8601 date (2026-11-02) or time with its zone (2026-11-02T09:00+08:00)")
+    return value
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("give a time zone, e.g. 2026-11-02T09:00+08:00")
+    return value
+
+
+Moment = Annotated[datetime, BeforeValidator(_not_a_number), AfterValidator(_aware)]
+"""A time with its zone, ISO 8601."""
+Day = Annotated[date, BeforeValidator(_not_a_number)]
+"""A day, ISO 8601."""
 At = Annotated[
-    datetime | None,
+    Moment | None,
     Query(description="Compute what depends on the time (overdue, limits, late) as of this moment (default: now)."),
 ]
 
 router = APIRouter(
-    dependencies=[Depends(current_caller)],
     responses={422: {"description": "A filter or page parameter is invalid."}},
 )
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "Not in this view."}}
 
 
 def _now(at: datetime | None) -> datetime:
-    if at is None:
-        return datetime.now(UTC)
-    if at.tzinfo is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "at: give a time zone (e.g. 2026-11-02T09:00+08:00)")
-    return at
+    return datetime.now(UTC) if at is None else at
 
 
 def _values(chosen: Sequence[E] | None) -> list[str] | None:
@@ -243,7 +260,13 @@ def _found(item: dict[str, Any] | None, what: str) -> dict[str, Any]:
 # -- the task board ------------------------------------------------------------------------------------------
 
 
-@router.get("/tasks", tags=["tasks"], summary="The task board", response_model=TaskPage)
+@router.get(
+    "/tasks",
+    dependencies=[Depends(requires(Right.TASK_READ))],
+    tags=["tasks"],
+    summary="The task board",
+    response_model=TaskPage,
+)
 def tasks(
     *,
     store: StoreDep,
@@ -285,14 +308,25 @@ def tasks(
     )
 
 
-@router.get("/tasks/{task_id}", tags=["tasks"], summary="One task", response_model=Task, responses=_NOT_FOUND)
+@router.get(
+    "/tasks/{task_id}",
+    dependencies=[Depends(requires(Right.TASK_READ))],
+    tags=["tasks"],
+    summary="One task",
+    response_model=Task,
+    responses=_NOT_FOUND,
+)
 def task(*, task_id: str, store: StoreDep, at: At = None) -> dict[str, Any]:
     """One task of the board."""
     return _found(queries.task(store, task_id, now=_now(at)), "task")
 
 
 @router.get(
-    "/inspections", tags=["inspections"], summary="Inspections and their findings", response_model=InspectionPage
+    "/inspections",
+    dependencies=[Depends(requires(Right.TASK_READ))],
+    tags=["inspections"],
+    summary="Inspections and their findings",
+    response_model=InspectionPage,
 )
 def inspections(
     *,
@@ -329,6 +363,7 @@ def inspections(
 
 @router.get(
     "/inspections/{task_id}",
+    dependencies=[Depends(requires(Right.TASK_READ))],
     tags=["inspections"],
     summary="One inspection with its findings",
     response_model=InspectionDetail,
@@ -342,7 +377,13 @@ def inspection(*, task_id: str, store: StoreDep, at: At = None) -> dict[str, Any
 # -- the mediation register -------------------------------------------------------------------------------
 
 
-@router.get("/disputes", tags=["mediation"], summary="The mediation register (台账)", response_model=DisputePage)
+@router.get(
+    "/disputes",
+    dependencies=[Depends(requires(Right.DISPUTE_READ))],
+    tags=["mediation"],
+    summary="The mediation register (台账)",
+    response_model=DisputePage,
+)
 def disputes(
     *,
     store: StoreDep,
@@ -356,8 +397,8 @@ def disputes(
     open_only: Annotated[bool, Query(alias="open", description="Neither declined nor closed.")] = False,
     past_limit: Annotated[bool, Query(description="Mediation going on past its time limit.")] = False,
     follow_up_due: Annotated[bool, Query(description="A follow-up visit is due (回访).")] = False,
-    received_from: Annotated[date | None, Query(description="Received on or after this date.")] = None,
-    received_to: Annotated[date | None, Query(description="Received on or before this date.")] = None,
+    received_from: Annotated[Day | None, Query(description="Received on or after this date.")] = None,
+    received_to: Annotated[Day | None, Query(description="Received on or before this date.")] = None,
     at: At = None,
     limit: Limit = DEFAULT_LIMIT,
     offset: Offset = 0,
@@ -387,7 +428,12 @@ def disputes(
 
 
 @router.get(
-    "/disputes/{dispute_id}", tags=["mediation"], summary="One case", response_model=Dispute, responses=_NOT_FOUND
+    "/disputes/{dispute_id}",
+    dependencies=[Depends(requires(Right.DISPUTE_READ))],
+    tags=["mediation"],
+    summary="One case",
+    response_model=Dispute,
+    responses=_NOT_FOUND,
 )
 def dispute(*, dispute_id: str, store: StoreDep, at: At = None) -> dict[str, Any]:
     """One case of the register."""
@@ -397,7 +443,13 @@ def dispute(*, dispute_id: str, store: StoreDep, at: At = None) -> dict[str, Any
 # -- site dashboards -------------------------------------------------------------------------------------------
 
 
-@router.get("/shifts", tags=["sites"], summary="Site dashboards, one per shift", response_model=ShiftPage)
+@router.get(
+    "/shifts",
+    dependencies=[Depends(requires(Right.SITE_READ))],
+    tags=["sites"],
+    summary="Site dashboards, one per shift",
+    response_model=ShiftPage,
+)
 def shifts(
     *,
     store: StoreDep,
@@ -435,6 +487,7 @@ def shifts(
 
 @router.get(
     "/shifts/{shift_id}",
+    dependencies=[Depends(requires(Right.SITE_READ))],
     tags=["sites"],
     summary="One site's dashboard: people, batches, supplies",
     response_model=ShiftDetail,
@@ -448,7 +501,13 @@ def shift(*, shift_id: str, store: StoreDep, at: At = None) -> dict[str, Any]:
 # -- the resident registry -----------------------------------------------------------------------------------
 
 
-@router.get("/residents", tags=["residents"], summary="The resident registry, masked", response_model=ResidentPage)
+@router.get(
+    "/residents",
+    dependencies=[Depends(requires(Right.RESIDENT_READ))],
+    tags=["residents"],
+    summary="The resident registry, masked",
+    response_model=ResidentPage,
+)
 def residents(
     *,
     store: StoreDep,
@@ -484,6 +543,7 @@ def residents(
 
 @router.get(
     "/residents/vulnerable-per-grid",
+    dependencies=[Depends(requires(Right.RESIDENT_READ))],
     tags=["residents"],
     summary="Vulnerable residents per grid cell",
     response_model=list[VulnerablePerGrid],
@@ -495,6 +555,7 @@ def vulnerable_per_grid(*, store: StoreDep, sub_district: SubDistrict = None, co
 
 @router.get(
     "/residents/{resident_id}",
+    dependencies=[Depends(requires(Right.RESIDENT_READ))],
     tags=["residents"],
     summary="One resident, masked",
     response_model=Resident,
@@ -508,7 +569,13 @@ def resident(*, resident_id: str, store: StoreDep, at: At = None) -> dict[str, A
 # -- workload and statistics -------------------------------------------------------------------------------------
 
 
-@router.get("/workload", tags=["statistics"], summary="Each worker's workload", response_model=WorkloadPage)
+@router.get(
+    "/workload",
+    dependencies=[Depends(requires(Right.TASK_READ))],
+    tags=["statistics"],
+    summary="Each worker's workload",
+    response_model=WorkloadPage,
+)
 def workload(
     *,
     store: StoreDep,
@@ -530,6 +597,7 @@ def workload(
 
 @router.get(
     "/statistics/daily",
+    dependencies=[Depends(requires(Right.TASK_READ))],
     tags=["statistics"],
     summary="Daily statistics per community",
     response_model=DailyStatisticsPage,
@@ -539,8 +607,8 @@ def daily_statistics(
     store: StoreDep,
     sub_district: SubDistrict = None,
     community: Community = None,
-    date_from: Annotated[date | None, Query(alias="from", description="From this day (China time).")] = None,
-    date_to: Annotated[date | None, Query(alias="to", description="To this day, inclusive.")] = None,
+    date_from: Annotated[Day | None, Query(alias="from", description="From this day (China time).")] = None,
+    date_to: Annotated[Day | None, Query(alias="to", description="To this day, inclusive.")] = None,
     limit: Limit = DEFAULT_LIMIT,
     offset: Offset = 0,
 ) -> dict[str, Any]:
@@ -563,6 +631,7 @@ def daily_statistics(
 
 @router.get(
     "/audit/cases",
+    dependencies=[Depends(requires(Right.AUDIT_READ))],
     tags=["audit"],
     summary="Mediations and inspections in the audit trail",
     response_model=AuditCasePage,
@@ -595,6 +664,7 @@ def audit_cases(
 
 @router.get(
     "/audit/cases/{case_id}/trail",
+    dependencies=[Depends(requires(Right.AUDIT_READ))],
     tags=["audit"],
     summary="Every step of one dispute or inspection",
     response_model=AuditStepPage,
@@ -603,9 +673,7 @@ def audit_trail(
     *,
     case_id: str,
     store: StoreDep,
-    as_of: Annotated[
-        datetime | None, Query(description="Only the steps recorded by then: the case as it stood.")
-    ] = None,
+    as_of: Annotated[Moment | None, Query(description="Only the steps recorded by then: the case as it stood.")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = MAX_LIMIT,
     offset: Offset = 0,
 ) -> dict[str, Any]:

@@ -42,6 +42,7 @@ from grid_service.views.store import ColumnType, Table, Transaction, ViewStore
 __all__ = [
     "DEFAULT_LIMIT",
     "MAX_LIMIT",
+    "MAX_OFFSET",
     "Page",
     "QueryError",
     "audit_cases",
@@ -63,6 +64,8 @@ __all__ = [
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
+MAX_OFFSET = 1_000_000_000
+"""No view holds a billion rows; larger offsets would not even fit the databases' integers."""
 
 CLOSED_TASK_STATUSES = ("closed", "cancelled")
 """Statuses of a task no longer open."""
@@ -201,8 +204,8 @@ class _Where:
 def _check_page(limit: int, offset: int) -> None:
     if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
         raise QueryError(f"limit must be a whole number from 1 to {MAX_LIMIT}, not {limit!r}")
-    if not isinstance(offset, int) or offset < 0:
-        raise QueryError(f"offset must be a whole number of at least 0, not {offset!r}")
+    if not isinstance(offset, int) or not 0 <= offset <= MAX_OFFSET:
+        raise QueryError(f"offset must be a whole number from 0 to {MAX_OFFSET}, not {offset!r}")
 
 
 def _check_now(now: datetime) -> datetime:

@@ -53,7 +53,6 @@ SaveListener = Callable[[int], None]
 """Called after each save with the highest notification id it stored."""
 
 
-
 @attrs.frozen
 class LoggedEvent:
     """An event as the store's log holds it: its position (notification id) and the event itself."""

@@ -1,7 +1,8 @@
 """Who may do what: named rights, the role → rights policy, and the check every command makes.
 
 Every command and query of :class:`~grid_events.GridApplication` needs one
-:class:`Right`, checked before anything else happens (before the aggregate is
+:class:`Right` (and so does every route of the HTTP service, which checks the
+same policy for the account calling it), checked before anything else happens (before the aggregate is
 even loaded, so an unauthorised caller learns nothing about it). A query that
 can show personal data in full needs a second, *unmasking* right on top, and
 records the look (see :mod:`grid_events.privacy.access`).
@@ -80,6 +81,7 @@ class Right(enum.StrEnum):
     VIEWS_MASK = "views.mask"
     SUBJECT_ERASE = "subject.erase"
     KEYS_ROTATE = "keys.rotate"
+    SERVICE_OPERATE = "service.operate"
 
     @property
     def description(self) -> str:
@@ -121,10 +123,15 @@ _DESCRIPTIONS: Mapping[Right, str] = MappingProxyType(
         Right.SITE_READ: "read site shifts and dashboards (no sample records)",
         Right.SITE_READ_SAMPLES: "read sample records, masked",
         Right.SITE_READ_PERSONAL_DATA: "read sample records in full (each look recorded)",
-        Right.AUDIT_READ: "read who saw whose personal data, and erasures (PIPL Art. 45, 55)",
+        Right.AUDIT_READ: (
+            "read the audit trail: who did what, who saw whose personal data, erasures (PIPL Art. 45, 55)"
+        ),
         Right.VIEWS_MASK: "mask sealed records for the service's read views (never in full)",
         Right.SUBJECT_ERASE: "erase a data subject's personal data (PIPL Art. 47)",
         Right.KEYS_ROTATE: "rotate the master key",
+        Right.SERVICE_OPERATE: (
+            "operate the read service: view states, dead letters (personal data sealed), resume, skip, rebuild"
+        ),
     }
 )
 
@@ -166,6 +173,7 @@ POLICY: Mapping[Role, frozenset[Right]] = MappingProxyType(
             Right.VIEWS_MASK,
             Right.SUBJECT_ERASE,
             Right.KEYS_ROTATE,
+            Right.SERVICE_OPERATE,
         },
         Role.AUDITOR: frozenset(
             {
@@ -178,7 +186,9 @@ POLICY: Mapping[Role, frozenset[Right]] = MappingProxyType(
             }
         ),
         Role.VOLUNTEER: frozenset({Right.SITE_RECORD, Right.SITE_READ}),
-        Role.ADMINISTRATOR: frozenset({Right.AUDIT_READ, Right.SUBJECT_ERASE, Right.KEYS_ROTATE}),
+        Role.ADMINISTRATOR: frozenset(
+            {Right.AUDIT_READ, Right.SUBJECT_ERASE, Right.KEYS_ROTATE, Right.SERVICE_OPERATE}
+        ),
         Role.SYSTEM: frozenset(
             {
                 Right.TASK_CREATE,

@@ -15,8 +15,9 @@ from typing import Any, TypeVar
 
 import httpx
 
-from grid_events import GridApplication, StoreConfig
+from grid_events import GridApplication, Role, StoreConfig
 from grid_events.transport import EmbeddedNatsServer, NatsSettings, OutboxRelay, RelaySettings
+from grid_service.runtime.auth import Accounts
 from grid_service.runtime.pipeline import serve
 from grid_service.runtime.service import GridService
 from grid_service.runtime.settings import PoisonPolicy, ServiceSettings, ViewStoreSettings
@@ -39,6 +40,16 @@ def clean_environment() -> dict[str, str]:
     return {key: value for key, value in os.environ.items() if not key.startswith(("GRID_EVENTS_", "GRID_SERVICE_"))}
 
 
+def make_accounts(path: Path) -> dict[Role, str]:
+    """Write an accounts file at *path*: an auditor (reads every view) and an administrator; return their tokens."""
+    accounts = Accounts.load(path)
+    tokens = {
+        role: accounts.add(f"{role.value}-e2e", role, replace=True) for role in (Role.AUDITOR, Role.ADMINISTRATOR)
+    }
+    accounts.save()
+    return tokens
+
+
 def start_service(
     *,
     events: Path,
@@ -49,7 +60,13 @@ def start_service(
     log: Path,
     extra: tuple[str, ...] = (),
 ) -> subprocess.Popen[bytes]:
-    """Start ``python -m grid_service.runtime`` (``grid-events serve``) as a process of its own."""
+    """Start ``python -m grid_service.runtime`` (``grid-events serve``) as a process of its own.
+
+    Its accounts file is ``accounts.json`` beside *log* (made, with an auditor and an administrator, if missing).
+    """
+    accounts = log.with_name("accounts.json")
+    if not accounts.exists():
+        make_accounts(accounts)
     environment = clean_environment()
     if views.backend == "postgres":
         environment["GRID_SERVICE_VIEWS_POSTGRES_DSN"] = views.postgres_dsn
@@ -72,6 +89,8 @@ def start_service(
         "--log-level",
         "WARNING",
         "--no-access-log",
+        "--accounts",
+        str(accounts),
         *extra,
     ]
     with log.open("ab") as output:
@@ -157,7 +176,8 @@ class Office:
 
     Commands go through :attr:`app` (whose clock is the scenario's), the relay
     publishes them, the service (in this process, behind uvicorn on a free
-    port) keeps the views, and :attr:`http` asks the API.
+    port) keeps the views, and :attr:`http` asks the API as an auditor (who
+    reads every view), :attr:`admin` as the administrator (the admin routes).
     """
 
     def __init__(self, directory: Path, views: ViewStoreSettings, *, poison_policy: PoisonPolicy) -> None:
@@ -170,7 +190,10 @@ class Office:
         self.poison_policy = poison_policy
         self.relay: OutboxRelay | None = None
         self.service: GridService | None = None
-        self.http = httpx.AsyncClient(timeout=30)
+        self.accounts = directory / "accounts.json"
+        tokens = make_accounts(self.accounts)
+        self.http = httpx.AsyncClient(timeout=30, headers={"Authorization": f"Bearer {tokens[Role.AUDITOR]}"})
+        self.admin = httpx.AsyncClient(timeout=30, headers={"Authorization": f"Bearer {tokens[Role.ADMINISTRATOR]}"})
         self._serving: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
 
@@ -192,6 +215,7 @@ class Office:
             fetch_timeout=0.2,
             stream_poll_interval=0.2,
             poison_policy=self.poison_policy,
+            accounts=self.accounts,
         )
         self.service = GridService(settings, app=self.app, relay=self.relay.status)
         urls: list[str] = []
@@ -201,7 +225,7 @@ class Office:
         await wait_until(lambda: bool(urls) or self._serving is None or self._serving.done(), within=30)
         if self._serving.done():
             self._serving.result()
-        self.http.base_url = httpx.URL(urls[0])
+        self.http.base_url = self.admin.base_url = httpx.URL(urls[0])
 
     async def stop(self) -> None:
         """Stop the service (draining it), the relay, the nats-server; close the application (once)."""
@@ -213,6 +237,7 @@ class Office:
         if self.relay is not None:
             await self.relay.stop()
         await self.http.aclose()
+        await self.admin.aclose()
         await asyncio.to_thread(self.server.stop)
         self.app.close()
 
@@ -234,7 +259,8 @@ class Office:
         return max(int(view["position"]) for view in views)
 
     async def get(self, path: str, **params: Any) -> Any:
-        """GET *path* and return its JSON (failing on any status but 200)."""
-        answer = await self.http.get(path, params=params)
+        """GET *path* (``/admin/…`` as the administrator, the rest as an auditor); return its JSON (200 only)."""
+        client = self.admin if path.startswith("/admin/") else self.http
+        answer = await client.get(path, params=params)
         assert answer.status_code == 200, f"{path}: {answer.status_code} {answer.text}"
         return answer.json()

@@ -136,7 +136,7 @@ async def test_the_views_kept_from_the_stream_equal_a_fresh_rebuild(office: Offi
     await office.caught_up()
     service = office.service
     assert service is not None
-    rebuild = await office.http.post("/admin/views/task_board/rebuild")
+    rebuild = await office.admin.post("/admin/views/task_board/rebuild")
     assert 202 == rebuild.status_code
     answer: dict[str, Any] = {}
     for _ in range(600):

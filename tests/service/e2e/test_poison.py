@@ -90,7 +90,7 @@ async def test_garbage_on_the_stream_stops_every_view_and_readiness_says_why(sto
 
     # An operator skips the message view by view: they run again, ready.
     for name in VIEWS:
-        answer = await office.http.post(
+        answer = await office.admin.post(
             f"/admin/views/{name}/skip", params={"sequence": poison, "reason": "garbage published by hand"}
         )
         assert 200 == answer.status_code, answer.text

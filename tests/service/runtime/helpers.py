@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -14,6 +15,7 @@ from nats.js.errors import NotFoundError
 
 from grid_events import Actor, GridApplication, GridCell, PersonalData, Resident, ResidentRecord, Role
 from grid_events.transport import EmbeddedNatsServer, NatsSettings, OutboxRelay
+from grid_service.runtime.auth import ACCOUNT_ROLES, Accounts
 from grid_service.runtime.service import GridService
 from grid_service.runtime.settings import ServiceSettings, ViewStoreSettings
 from grid_service.views.base import Projection, ProjectionContext, handles
@@ -22,6 +24,24 @@ from grid_service.views.store import ColumnType, Table
 WORKER = Actor("w-li", Role.GRID_WORKER)
 CELLS = (GridCell("江南", "飞凤", "03"), GridCell("江南", "飞凤", "05"))
 PERSON = PersonalData(name="张秀英", id_number="11010519491231002X", phone="13812345678")
+
+
+def worker_id_of(role: Role) -> str:
+    """The worker id of the test account acting in *role* (``auditor-1``)."""
+    return f"{role.value.replace('_', '-')}-1"
+
+
+def make_accounts(path: Path) -> dict[Role, str]:
+    """Write an accounts file at *path* with an account for every role a person may have; return their tokens."""
+    accounts = Accounts.load(path)
+    tokens = {role: accounts.add(worker_id_of(role), role) for role in ACCOUNT_ROLES}
+    accounts.save()
+    return tokens
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The header that sends *token* as a Bearer token."""
+    return {"Authorization": f"Bearer {token}"}
 
 
 class Failures:

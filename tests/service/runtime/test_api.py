@@ -1,17 +1,18 @@
-"""The HTTP API: health, readiness, metrics, admin routes for local callers, complete and honest models."""
+"""The HTTP API: health, readiness, metrics, admin routes for the administrator, complete and honest models."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
 
-from grid_events import GridApplication
+from grid_events import GridApplication, Role
 from grid_events.transport import NatsSettings, OutboxRelay
 from grid_service.runtime import views_api
 from grid_service.runtime.api import create_app
@@ -20,47 +21,56 @@ from grid_service.runtime.settings import ViewStoreSettings
 from grid_service.scenario import DAY_SIZES, DAY_START, DayPlan, DaySummary, SimulatedClock
 from grid_service.views import queries
 
-from .helpers import caught_up, fast_settings, wait_until
+from .helpers import bearer, caught_up, fast_settings, make_accounts, wait_until
 
 NOW = datetime(2026, 11, 2, 4, 0, tzinfo=UTC)
 
 
 class Served:
-    """A service with a community's day in its views, and HTTP clients for it (local and remote)."""
+    """A service with a community's day in its views, and HTTP clients for it: an auditor and an administrator."""
 
-    def __init__(self, service: GridService, summary: DaySummary) -> None:
+    def __init__(self, service: GridService, summary: DaySummary, tokens: dict[Role, str]) -> None:
         self.service = service
         self.summary = summary
         app = create_app(service, manage_lifecycle=False)
-        self.local = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://service")
+        local = httpx.ASGITransport(app=app)
+        self.auditor = httpx.AsyncClient(
+            transport=local, base_url="http://service", headers=bearer(tokens[Role.AUDITOR])
+        )
         remote = httpx.ASGITransport(app=app, client=("192.0.2.10", 40000))
-        self.remote = httpx.AsyncClient(transport=remote, base_url="http://service")
+        admin = bearer(tokens[Role.ADMINISTRATOR])
+        self.admin = httpx.AsyncClient(transport=remote, base_url="http://service", headers=admin)
 
     async def get(self, path: str, **params: Any) -> Any:
-        """GET *path* as a local caller; return the JSON of a 200 answer."""
-        answer = await self.local.get(path, params=params)
+        """GET *path* as the auditor (who may read every view); return the JSON of a 200 answer."""
+        answer = await self.auditor.get(path, params=params)
         assert 200 == answer.status_code, answer.text
         return answer.json()
 
 
 @pytest_asyncio.fixture
 async def served(
+    *,
     event_store_app: GridApplication,
     day: DaySummary,
     relay: OutboxRelay,
     nats_settings: NatsSettings,
     sqlite_views: ViewStoreSettings,
+    tmp_path: Path,
 ) -> AsyncIterator[Served]:
     """The service, caught up with a community's day."""
-    settings = fast_settings(nats_settings, sqlite_views, event_store=event_store_app.config)
+    tokens = make_accounts(tmp_path / "accounts.json")
+    settings = fast_settings(
+        nats_settings, sqlite_views, event_store=event_store_app.config, accounts=tmp_path / "accounts.json"
+    )
     async with GridService(settings, app=event_store_app, relay=relay.status) as service:
         await wait_until(caught_up(service, await relay.wait_caught_up(timeout=30)), within=30)
-        running = Served(service, day)
+        running = Served(service, day, tokens)
         try:
             yield running
         finally:
-            await running.local.aclose()
-            await running.remote.aclose()
+            await running.auditor.aclose()
+            await running.admin.aclose()
 
 
 @pytest.fixture
@@ -90,7 +100,7 @@ async def test_health_readiness_and_metrics(served: Served) -> None:
     assert (True, [], True) == (readiness["ready"], readiness["problems"], readiness["nats_connected"])
     assert len(served.service.statuses()) == len(readiness["views"])
     assert all(view["caught_up"] and view["state"] == "running" for view in readiness["views"])
-    answer = await served.local.get("/metrics")
+    answer = await served.auditor.get("/metrics", headers={"Authorization": ""})  # public: no personal data
     assert answer.headers["content-type"].startswith("text/plain; version=0.0.4")
     for series in (
         'grid_views_lag{projection="resident_registry"} 0.0',
@@ -104,30 +114,35 @@ async def test_health_readiness_and_metrics(served: Served) -> None:
 
 
 @pytest.mark.asyncio
-async def test_the_admin_routes_answer_only_callers_on_this_machine(served: Served) -> None:
-    """Until authentication exists, a remote caller gets 403 from the admin routes, and can still read."""
-    assert 403 == (await served.remote.get("/admin/views")).status_code
-    assert 403 == (await served.remote.post("/admin/views/task_board/rebuild")).status_code
-    assert 200 == (await served.remote.get("/tasks")).status_code
-    assert 200 == (await served.local.get("/admin/views")).status_code
+async def test_the_admin_routes_answer_the_administrator_only(served: Served) -> None:
+    """An auditor reads the views but operates nothing; the administrator operates from anywhere, reads no view."""
+    for answer in (
+        await served.auditor.get("/admin/views"),
+        await served.auditor.post("/admin/views/task_board/rebuild"),
+    ):
+        assert 403 == answer.status_code
+        assert "role auditor lacks the right service.operate" in answer.json()["detail"]
+    assert 200 == (await served.auditor.get("/tasks")).status_code
+    assert 200 == (await served.admin.get("/admin/views")).status_code  # from another machine
+    assert 403 == (await served.admin.get("/tasks")).status_code
 
 
 @pytest.mark.asyncio
 async def test_operator_mistakes_get_answers_that_say_what_is_wrong(served: Served) -> None:
     """Unknown views 404, a second rebuild 409, skipping a running view 409, bad filters 422."""
-    answer = await served.local.post("/admin/views/nothing/rebuild")
+    answer = await served.admin.post("/admin/views/nothing/rebuild")
     assert (404, "no view 'nothing'") == (answer.status_code, answer.json()["detail"][:17])
-    assert 202 == (await served.local.post("/admin/views/statistics/rebuild")).status_code
-    assert 409 == (await served.local.post("/admin/views/statistics/rebuild")).status_code
-    skip = await served.local.post("/admin/views/task_board/skip", params={"sequence": 5, "reason": "no"})
+    assert 202 == (await served.admin.post("/admin/views/statistics/rebuild")).status_code
+    assert 409 == (await served.admin.post("/admin/views/statistics/rebuild")).status_code
+    skip = await served.admin.post("/admin/views/task_board/skip", params={"sequence": 5, "reason": "no"})
     assert (409, "view task_board is running: only a stopped view can skip a message") == (
         skip.status_code,
         skip.json()["detail"],
     )
-    assert 422 == (await served.local.get("/tasks", params={"limit": 0})).status_code
-    assert 422 == (await served.local.get("/tasks", params={"status": "lost"})).status_code
-    assert 422 == (await served.local.get("/tasks", params={"at": "2026-11-02T09:00:00"})).status_code
-    assert 404 == (await served.local.get("/tasks/00000000-0000-4000-8000-000000000000")).status_code
+    assert 422 == (await served.auditor.get("/tasks", params={"limit": 0})).status_code
+    assert 422 == (await served.auditor.get("/tasks", params={"status": "lost"})).status_code
+    assert 422 == (await served.auditor.get("/tasks", params={"at": "2026-11-02T09:00:00"})).status_code
+    assert 404 == (await served.auditor.get("/tasks/00000000-0000-4000-8000-000000000000")).status_code
     await served.service.wait_rebuilt("statistics")
 
 
@@ -191,10 +206,11 @@ async def test_the_openapi_document_describes_every_route(served: Served) -> Non
             assert operation.get("summary"), (method, path)
             for parameter in operation.get("parameters", []):
                 assert parameter["schema"], (path, parameter)
-            if path == "/metrics":
-                continue
             success = next(code for code in operation["responses"] if code.startswith("2"))
-            schema = operation["responses"][success]["content"]["application/json"]["schema"]
+            content = operation["responses"][success].get("content", {})
+            if path == "/metrics" or path.startswith("/pages/"):  # Prometheus' text format; the auditors' pages
+                continue
+            schema = content["application/json"]["schema"]
             assert schema, (method, path)
     components = set(document["components"]["schemas"])
     assert {"TaskPage", "Dispute", "ShiftDetail", "ResidentPage", "AuditStepPage", "ReadinessOut"} <= components

@@ -19,7 +19,7 @@ from grid_events import Actor, GridApplication, GridCell, PersonalData, Resident
 from grid_service.cli import main
 from grid_service.cli.serve import rebuild, run, serve_command
 
-from .helpers import wait_until
+from .helpers import bearer, make_accounts, wait_until
 
 
 def clean_environment() -> dict[str, str]:
@@ -88,9 +88,18 @@ def test_a_postgres_view_store_without_a_dsn_is_refused() -> None:
 def test_rebuild_without_a_service_says_so() -> None:
     """Asking a service that is not there fails with exit 1 and a hint."""
     url = f"http://127.0.0.1:{free_port()}"
-    result = CliRunner().invoke(main, ["rebuild", "task_board", "--url", url], env=clean_environment())
+    environment = {**clean_environment(), "GRID_SERVICE_TOKEN": "some-token"}
+    result = CliRunner().invoke(main, ["rebuild", "task_board", "--url", url], env=environment)
     assert 1 == result.exit_code
     assert f"cannot reach the service at {url}" in result.output
+
+
+def test_rebuild_without_a_token_says_where_to_give_one() -> None:
+    """The administrator's token comes from GRID_SERVICE_TOKEN or --token-file, never the command line."""
+    url = f"http://127.0.0.1:{free_port()}"
+    result = CliRunner().invoke(main, ["rebuild", "task_board", "--url", url], env=clean_environment())
+    assert 2 == result.exit_code
+    assert "set GRID_SERVICE_TOKEN or give --token-file" in result.output
 
 
 def start(command: list[str], log: Path) -> subprocess.Popen[bytes]:
@@ -103,6 +112,7 @@ def start(command: list[str], log: Path) -> subprocess.Popen[bytes]:
 async def test_run_serves_everything_on_embedded_defaults_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     """`grid-events run`: nats-server, relay and service; work recorded meanwhile is served; Ctrl-C exits 0."""
     data = tmp_path / "grid-data"
+    tokens = make_accounts(data / "accounts.json")  # where `run` looks by default
     port = free_port()
     log = tmp_path / "run.log"
     grid_events = Path(sys.executable).parent / "grid-events"  # the console script an operator runs
@@ -110,7 +120,7 @@ async def test_run_serves_everything_on_embedded_defaults_and_stops_cleanly_on_c
     process = await asyncio.to_thread(start, command, log)
     base = f"http://127.0.0.1:{port}"
     try:
-        async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+        async with httpx.AsyncClient(base_url=base, timeout=10, headers=bearer(tokens[Role.AUDITOR])) as http:
 
             async def ready() -> bool:
                 try:
@@ -136,8 +146,10 @@ async def test_run_serves_everything_on_embedded_defaults_and_stops_cleanly_on_c
             await wait_until(registered, within=30, interval=0.1)
             assert {"张**"} == {r["masked_name"] for r in (await http.get("/residents")).json()["items"]}
 
+            assert 401 == (await http.get("/residents", headers={"Authorization": ""})).status_code
+            administrator = {**clean_environment(), "GRID_SERVICE_TOKEN": tokens[Role.ADMINISTRATOR]}
             result = await asyncio.to_thread(
-                CliRunner().invoke, main, ["rebuild", "resident_registry", "--url", base], env=clean_environment()
+                CliRunner().invoke, main, ["rebuild", "resident_registry", "--url", base], env=administrator
             )
             assert 0 == result.exit_code, result.output
             assert "resident_registry rebuilt up to stream sequence 3 (3 events)" in result.output

@@ -40,7 +40,7 @@ def test_the_environment_configures_everything() -> None:
             "GRID_SERVICE_POISON_POLICY": "skip",
             "GRID_SERVICE_HOST": "0.0.0.0",  # noqa: S104 (a setting under test)
             "GRID_SERVICE_PORT": "8080",
-            "GRID_SERVICE_REMOTE_ADMIN": "1",
+            "GRID_SERVICE_ACCOUNTS": "/etc/grid/accounts.json",
             "GRID_EVENTS_NATS_URL": "nats://nats-1:4222,nats://nats-2:4222",
             "GRID_EVENTS_SQLITE_PATH": "/srv/grid/events.sqlite3",
         }
@@ -55,11 +55,11 @@ def test_the_environment_configures_everything() -> None:
     assert (250, 0.5, 60.0, 8) == (settings.batch_size, settings.fetch_timeout, settings.ack_wait, settings.max_deliver)
     assert (1.0, 10.0, 60.0) == settings.backoff
     assert (1.0, 10.0, 60.0, 60.0) == tuple(settings.delay_before_attempt(n) for n in (2, 3, 4, 9))
-    assert (PoisonPolicy.SKIP, "0.0.0.0", 8080, True) == (  # noqa: S104
+    assert (PoisonPolicy.SKIP, "0.0.0.0", 8080, Path("/etc/grid/accounts.json")) == (  # noqa: S104
         settings.poison_policy,
         settings.http_host,
         settings.http_port,
-        settings.remote_admin,
+        settings.accounts,
     )
     assert ("nats://nats-1:4222", "nats://nats-2:4222") == settings.nats.servers
     assert Path("/srv/grid/events.sqlite3") == settings.event_store.sqlite_path
