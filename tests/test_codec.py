@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -197,3 +198,58 @@ def test_an_integer_beyond_64_bits_is_refused() -> None:
     """Msgpack integers are 64-bit; a larger one is refused with a CodecError, not an overflow."""
     with pytest.raises(CodecError, match="integer"):
         CODEC.encode({"n": 2**64})
+
+
+@given(st.lists(values, max_size=4))
+def test_encoding_items_is_encoding_their_tuple(items: list[Any]) -> None:
+    """encode_items(*items) gives the bytes of encode(tuple(items))."""
+    assert CODEC.encode(tuple(items)) == CODEC.encode_items(*items)
+
+
+def test_the_same_instant_in_two_offsets_encodes_each_offset_after_the_other() -> None:
+    """Remembering the last datetime encoded never confuses equal datetimes of different offsets."""
+    codec = MsgpackTranscoder()
+    utc = datetime(2026, 11, 2, 1, tzinfo=UTC)
+    beijing = utc.astimezone(timezone(timedelta(hours=8)))
+    assert utc == beijing
+
+    first, second, again = codec.encode(utc), codec.encode(beijing), codec.encode(utc)
+
+    assert first != second
+    assert first == again == MsgpackTranscoder().encode(utc)
+    assert codec.decode(second).utcoffset() == timedelta(hours=8)
+
+
+def test_cached_value_objects_encode_alike_whether_the_same_object_or_an_equal_one() -> None:
+    """The actor or cell last encoded is remembered by identity; an equal object gives the same bytes."""
+    codec = MsgpackTranscoder()
+    actor = Actor("w-li", Role.GRID_WORKER)
+    other = Actor("w-zhao", Role.GRID_WORKER)
+    encoded = [codec.encode(value) for value in (actor, actor, other, Actor("w-li", Role.GRID_WORKER), actor)]
+    assert encoded[0] == encoded[1] == encoded[3] == encoded[4] != encoded[2]
+    assert encoded[0] == MsgpackTranscoder().encode(Actor("w-li", Role.GRID_WORKER))
+
+
+def test_extension_values_are_packed_exactly_as_msgpack_packs_them() -> None:
+    """The codec's ExtTypes (made without msgpack's checks) pack to msgpack's own bytes."""
+    value = {"when": datetime(2026, 1, 1, tzinfo=UTC), "id": UUID(int=7), "tags": frozenset(), "set": set()}
+    expected = msgpack.packb(
+        {
+            "id": msgpack.ExtType(ExtCode.UUID, UUID(int=7).bytes),
+            "set": msgpack.ExtType(ExtCode.SET, b"\x90"),
+            "tags": msgpack.ExtType(ExtCode.FROZENSET, b"\x90"),
+            "when": msgpack.ExtType(ExtCode.DATETIME, bytes.fromhex("000647484620400000000000")),
+        },
+        use_bin_type=True,
+    )
+    assert expected == CODEC.encode(value)
+
+
+def test_threads_encoding_at_once_get_the_bytes_each_would_alone() -> None:
+    """Each thread packs with a Packer of its own: concurrent encodes never mix their bytes."""
+    codec = MsgpackTranscoder()
+    samples = [{"n": n, "cell": GridCell("江南", "飞凤", f"{n:02}"), "text": "x" * n} for n in range(1, 60)]
+    alone = [codec.encode(sample) for sample in samples]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in range(20):
+            assert alone == list(pool.map(codec.encode, samples))

@@ -64,10 +64,8 @@ def link_hash(originator_id: UUID, originator_version: int, topic: str, state: b
     32-bit big-endian integer, the topic in UTF-8, and the state bytes.
     """
     topic_bytes = topic.encode()
-    digest = hashlib.sha256(_HEADER.pack(originator_id.bytes, originator_version, len(topic_bytes)))
-    digest.update(topic_bytes)
-    digest.update(state)
-    return digest.digest()
+    header = _HEADER.pack(originator_id.bytes, originator_version, len(topic_bytes))
+    return hashlib.sha256(b"".join((header, topic_bytes, state))).digest()
 
 
 def stored_link_hash(stored: StoredEvent) -> bytes:
@@ -100,22 +98,21 @@ class EventMapper(Mapper[UUID]):
 
     def __init__(self, transcoder: MsgpackTranscoder) -> None:
         super().__init__(transcoder=transcoder)
+        self._class_versions: dict[type, int] = {}
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID], prev: bytes = b"") -> StoredEvent:
         """Return the stored form of *domain_event*, chained to *prev*."""
         body = dict(vars(domain_event))
         originator_id = body.pop("originator_id")
         originator_version = body.pop("originator_version")
-        class_version = getattr(type(domain_event), "class_version", 1)
+        event_class = type(domain_event)
+        class_version = self._class_versions.get(event_class)
+        if class_version is None:
+            class_version = self._class_versions[event_class] = getattr(event_class, "class_version", 1)
         if class_version > 1:
             body["class_version"] = class_version
-        state = self.transcoder.encode((LAYOUT_VERSION, prev, body))
-        return StoredEvent(
-            originator_id=originator_id,
-            originator_version=originator_version,
-            topic=get_topic(type(domain_event)),
-            state=state,
-        )
+        state = self.transcoder.encode_items(LAYOUT_VERSION, prev, body)
+        return StoredEvent(originator_id, originator_version, get_topic(event_class), state)
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         """Return the domain event a stored event holds, upcast to its class's version."""
@@ -165,6 +162,7 @@ class ChainedEventStore(EventStore[UUID]):
         """Chain and store *domain_events* in one transaction."""
         batch_heads: dict[UUID, tuple[int, bytes]] = {}
         stored_events: list[StoredEvent] = []
+        to_stored_event = self.mapper.to_stored_event
         for event in domain_events:
             originator_id = event.originator_id
             version = event.originator_version
@@ -175,23 +173,18 @@ class ChainedEventStore(EventStore[UUID]):
                 prev = GENESIS
             else:
                 prev = self.head_hash(originator_id, version - 1)
-            stored = self.mapper.to_stored_event(event, prev)
+            stored = to_stored_event(event, prev)
             batch_heads[originator_id] = (version, link_hash(originator_id, version, stored.topic, stored.state))
             stored_events.append(stored)
         notification_ids = self.recorder.insert_events(stored_events, **kwargs)
-        for originator_id, head in batch_heads.items():
-            self._remember(originator_id, *head)
+        self._remember_all(batch_heads)
         if not notification_ids:
             return []
         return [
             Recording(
                 domain_event,
                 Notification(
-                    originator_id=stored.originator_id,
-                    originator_version=stored.originator_version,
-                    topic=stored.topic,
-                    state=stored.state,
-                    id=notification_id,
+                    stored.originator_id, stored.originator_version, stored.topic, stored.state, notification_id
                 ),
             )
             for domain_event, stored, notification_id in zip(
@@ -229,10 +222,15 @@ class ChainedEventStore(EventStore[UUID]):
         return digest
 
     def _remember(self, originator_id: UUID, version: int, digest: bytes) -> None:
+        self._remember_all({originator_id: (version, digest)})
+
+    def _remember_all(self, new_heads: dict[UUID, tuple[int, bytes]]) -> None:
+        """Remember the newest ``(version, link hash)`` of each aggregate in *new_heads*, under one lock."""
         with self._lock:
-            known = self._heads.get(originator_id)
-            if known is not None and known[0] > version:
-                return
-            self._heads[originator_id] = (version, digest)
-            if len(self._heads) > self._cache_size:
-                del self._heads[next(iter(self._heads))]
+            heads = self._heads
+            for originator_id, head in new_heads.items():
+                known = heads.get(originator_id)
+                if known is None or known[0] <= head[0]:
+                    heads[originator_id] = head
+            while len(heads) > self._cache_size:
+                del heads[next(iter(heads))]

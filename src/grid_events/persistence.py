@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -25,8 +25,18 @@ class BulkSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         self,
         c: SQLiteCursor,
         stored_events: Sequence[StoredEvent],
+        *,
+        in_transaction: Callable[[SQLiteCursor], None] | None = None,
         **_: Any,  # noqa: ANN401 (eventsourcing's signature)
     ) -> Sequence[int] | None:
+        """Insert *stored_events*; first call *in_transaction* with the cursor, if given.
+
+        *in_transaction* (passed to :meth:`~grid_events.GridApplication.save`)
+        writes rows of its own in the same transaction as the events: both are
+        committed, or neither is (a bulk import stores its residents' keys so).
+        """
+        if in_transaction is not None:
+            in_transaction(c)
         if len(stored_events) < 2:  # noqa: PLR2004 (nothing to batch)
             return super()._insert_events(c, stored_events)
         params = [

@@ -11,12 +11,14 @@ cell, care tags, dates of moving and of home isolation.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Self
 from uuid import UUID
 
 from grid_events.domain.base import GridAggregate
 from grid_events.domain.checks import (
+    check_aware,
     check_date,
     check_frozenset_of,
     check_instance,
@@ -220,11 +222,7 @@ class Resident(GridAggregate):
     ) -> Self:
         """Register a resident whose personal data is sealed under *resident_id*'s key."""
         check_instance("resident_id", resident_id, UUID)
-        check_instance("grid", grid, GridCell)
-        _check_sealed_for("personal", personal, resident_id)
-        check_frozenset_of("tags", tags, ResidentTag)
-        if moved_in_on is not None:
-            check_date("moved_in_on", moved_in_on)
+        _check_registration(resident_id, grid, personal, tags, moved_in_on)
         return cls._create_with(
             cls.Registered,
             aggregate_id=resident_id,
@@ -235,6 +233,85 @@ class Resident(GridAggregate):
             tags=tags,
             moved_in_on=moved_in_on,
         )
+
+    @classmethod
+    def register_many(
+        cls,
+        registrations: Sequence[Registration],
+        *,
+        actor: Actor,
+        at: datetime,
+        field: str = "registrations",
+    ) -> list[Self]:
+        """Register many residents at once: each as :meth:`register` would, with the same checks.
+
+        Each registration is ``(resident id, grid, sealed personal data, tags,
+        moved-in date or None)``. Every one is checked before any resident is
+        made; an error names the registration, e.g. ``registrations[3].grid``
+        (*field* replaces ``registrations``). The events and aggregates are the
+        ones :meth:`register` makes: the first by eventsourcing's generic
+        construction, the others directly, as it made the first. The generic
+        construction inspects the event's and ``__init__``'s signatures anew
+        for each aggregate, which cost more than anything else a bulk import
+        did per resident.
+        """
+        check_instance("actor", actor, Actor)
+        check_aware("at", at)
+        for index, registration in enumerate(registrations):
+            check_instance(f"{field}[{index}]", registration, tuple)
+            if len(registration) != _REGISTRATION_FIELDS:
+                raise ValidationError(f"{field}[{index}]", f"must hold {_REGISTRATION_FIELDS} items")
+            try:
+                check_instance("resident_id", registration[0], UUID)
+                _check_registration(*registration)
+            except ValidationError as e:
+                # Name the registration too (built only on failure: an import checks thousands).
+                raise ValidationError(f"{field}[{index}].{e.field}", e.message) from None
+        if not registrations:
+            return []
+        # The first by eventsourcing's own construction; the others as it made that one.
+        resident_id, grid, personal, tags, moved_in_on = registrations[0]
+        first = cls._create_with(
+            cls.Registered,
+            aggregate_id=resident_id,
+            actor=actor,
+            at=at,
+            grid=grid,
+            personal=personal,
+            tags=tags,
+            moved_in_on=moved_in_on,
+        )
+        event_class = cls.Registered
+        first_event = first.pending_events[0]
+        assert isinstance(first_event, event_class)  # noqa: S101 (narrowing for the type checker)
+        topic = first_event.originator_topic
+        residents = [first]
+        for resident_id, grid, personal, tags, moved_in_on in registrations[1:]:
+            # The fields of the frozen dataclass, in its order, as its __init__ would set them.
+            event = object.__new__(event_class)
+            object.__setattr__(
+                event,
+                "__dict__",
+                {
+                    "originator_id": resident_id,
+                    "originator_version": cls.INITIAL_VERSION,
+                    "timestamp": at,
+                    "originator_topic": topic,
+                    "actor": actor,
+                    "grid": grid,
+                    "personal": personal,
+                    "tags": tags,
+                    "moved_in_on": moved_in_on,
+                },
+            )
+            # What the event's mutate() does, without its signature inspection.
+            resident = cls.__new__(cls)
+            resident.__base_init__(resident_id, cls.INITIAL_VERSION, at)
+            cls.__init__(resident, grid=grid, personal=personal, tags=tags, moved_in_on=moved_in_on)
+            event.apply(resident)
+            resident._pending_events.append(event)  # noqa: SLF001 (as eventsourcing's _create does)
+            residents.append(resident)
+        return residents
 
     def correct_personal_data(
         self, personal: SealedData, *, actor: Actor, reason: str, at: datetime | None = None
@@ -349,6 +426,20 @@ class Resident(GridAggregate):
     def _check_not_erased(self, command: str) -> None:
         if self.status is ResidentStatus.ERASED:
             self._refuse(self.status.value, command, "the resident's personal data was erased")
+
+
+Registration = tuple[UUID, GridCell, SealedData, frozenset[ResidentTag], date | None]
+"""One resident for :meth:`Resident.register_many`: id, grid, sealed personal data, tags, moved-in date."""
+_REGISTRATION_FIELDS = 5
+
+
+def _check_registration(resident_id: UUID, grid: object, personal: object, tags: object, moved_in_on: object) -> None:
+    """Check what registering a resident takes (the resident's id is checked already)."""
+    check_instance("grid", grid, GridCell)
+    _check_sealed_for("personal", personal, resident_id)
+    check_frozenset_of("tags", tags, ResidentTag)
+    if moved_in_on is not None:
+        check_date("moved_in_on", moved_in_on)
 
 
 def _check_sealed_for(field: str, sealed: object, subject_id: UUID) -> None:

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import attrs
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.persistence import IntegrityError
 
@@ -35,6 +36,7 @@ from grid_events.exceptions import ConfigurationError, PersonalDataErasedError
 __all__ = [
     "InMemoryKeyStore",
     "KeyStore",
+    "NewKeys",
     "PostgresKeyStore",
     "SQLiteKeyStore",
     "master_key_id",
@@ -54,6 +56,20 @@ def master_key_id(master_key: bytes) -> str:
     import hashlib  # noqa: PLC0415 (only needed here)
 
     return hashlib.sha256(b"grid-events master key id\0" + master_key).hexdigest()[:16]
+
+
+@attrs.frozen
+class NewKeys:
+    """Keys made for new subjects by :meth:`KeyStore.make_keys`, not yet stored."""
+
+    keys: list[bytes] = attrs.field(repr=False)
+    """The plain keys, in the order of the subjects."""
+    rows: list[tuple[UUID, bytes]] = attrs.field(repr=False)
+    """``(subject id, nonce + key wrapped under the master key)`` for each subject."""
+    master_id: str
+    """The identifier of the master key they are wrapped under."""
+    created_at: str
+    """When they were made (ISO 8601, UTC)."""
 
 
 class KeyStore(ABC):
@@ -95,16 +111,42 @@ class KeyStore(ABC):
         The bulk path for imports. Raises :class:`ValueError` (and creates none)
         if any subject already has a key or a tombstone.
         """
-        keys = [AESGCM.generate_key(bit_length=KEY_BYTES * 8) for _ in subject_ids]
-        rows = []
-        created_at = _now()
-        for subject_id, key in zip(subject_ids, keys, strict=True):
-            nonce = os.urandom(NONCE_BYTES)
-            rows.append((subject_id, nonce + self._master.encrypt(nonce, key, subject_id.bytes)))
+        new_keys = self.make_keys(subject_ids)
+        self.store_keys(new_keys)
+        return new_keys.keys
+
+    def make_keys(self, subject_ids: Sequence[UUID]) -> NewKeys:
+        """Make and wrap new keys for *subject_ids*, without storing them yet.
+
+        Store them with :meth:`store_keys` (or, on SQLite, in the transaction
+        that saves the events sealed under them: :meth:`SQLiteKeyStore.insert_keys`).
+        Every key and wrapping nonce is random; they are drawn from the
+        operating system's CSPRNG in one call and split, which is the same as
+        drawing each on its own.
+        """
         with self._lock:
-            if not self._insert_many(rows, self._master_id, created_at):
+            master, master_id = self._master, self._master_id
+        step = KEY_BYTES + NONCE_BYTES
+        randomness = os.urandom(step * len(subject_ids))
+        encrypt = master.encrypt
+        keys = []
+        rows = []
+        for offset, subject_id in zip(range(0, len(randomness), step), subject_ids, strict=True):
+            key = randomness[offset : offset + KEY_BYTES]
+            nonce = randomness[offset + KEY_BYTES : offset + step]
+            keys.append(key)
+            rows.append((subject_id, nonce + encrypt(nonce, key, subject_id.bytes)))
+        return NewKeys(keys, rows, master_id, _now())
+
+    def store_keys(self, new_keys: NewKeys) -> None:
+        """Store keys made by :meth:`make_keys` in one transaction.
+
+        Raises :class:`ValueError` (and stores none) if any subject already has
+        a key or a tombstone.
+        """
+        with self._lock:
+            if not self._insert_many(new_keys.rows, new_keys.master_id, new_keys.created_at):
                 raise ValueError("some of these subjects already have a key")
-        return keys
 
     def get(self, subject_id: UUID) -> bytes:
         """Return the key of *subject_id*.
@@ -240,6 +282,8 @@ class KeyStore(ABC):
 
 Rewrapper = Callable[[UUID, bytes, str], bytes]
 
+_SQLITE_INSERT = f"INSERT INTO {TABLE} (subject_id, wrapped_key, master_key_id, created_at) VALUES (?, ?, ?, ?)"  # noqa: S608
+
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
@@ -317,6 +361,11 @@ class SQLiteKeyStore(KeyStore):
                 "created_at TEXT NOT NULL, destroyed_at TEXT)"
             )
 
+    @property
+    def datastore(self) -> Any:  # noqa: ANN401 (an eventsourcing datastore)
+        """The eventsourcing datastore (the events' database) the keys live in."""
+        return self._datastore
+
     def _select(self, subject_id: UUID) -> tuple[bytes | None, str] | None:
         with self._datastore.transaction(commit=False) as c:
             c.execute(f"SELECT wrapped_key, master_key_id FROM {TABLE} WHERE subject_id = ?", (subject_id.hex,))  # noqa: S608 (constant table name)
@@ -336,13 +385,26 @@ class SQLiteKeyStore(KeyStore):
         try:
             with self._datastore.transaction(commit=True) as c:
                 c.executemany(
-                    f"INSERT INTO {TABLE} (subject_id, wrapped_key, master_key_id, created_at) "  # noqa: S608
-                    "VALUES (?, ?, ?, ?)",
+                    _SQLITE_INSERT,
                     [(subject_id.hex, wrapped, master_id, created_at) for subject_id, wrapped in rows],
                 )
         except IntegrityError:
             return False
         return True
+
+    def insert_keys(self, cursor: Any, new_keys: NewKeys) -> None:  # noqa: ANN401 (an eventsourcing cursor)
+        """Insert keys made by :meth:`make_keys` within the caller's transaction on this store's database.
+
+        This is how a bulk import stores the keys in the same transaction as
+        the events sealed under them: both are written, or neither. A subject
+        that already has a key makes the insert, and so the transaction, fail.
+        """
+        master_id = new_keys.master_id
+        created_at = new_keys.created_at
+        cursor.executemany(
+            _SQLITE_INSERT,
+            [(subject_id.hex, wrapped, master_id, created_at) for subject_id, wrapped in new_keys.rows],
+        )
 
     def _tombstone(self, subject_id: UUID, destroyed_at: str) -> None:
         with self._datastore.transaction(commit=True) as c:

@@ -20,11 +20,12 @@ from grid_events.codec import MsgpackTranscoder, TypeRegistry
 from grid_events.domain.values import SealedData
 from grid_events.exceptions import GridEventsError, PersonalDataErasedError
 from grid_events.privacy.cleartext import invalid_text_error
-from grid_events.privacy.keystore import NONCE_BYTES, KeyStore
+from grid_events.privacy.keystore import NONCE_BYTES, KeyStore, NewKeys
 
 __all__ = ["SCHEME", "Vault"]
 
 SCHEME = "aes256gcm-v1"
+_SCHEME_BYTES = SCHEME.encode()
 
 
 class Vault:
@@ -55,14 +56,40 @@ class Vault:
         All the keys are created in one transaction; the subjects must not have
         keys yet. Pair with :meth:`discard_keys` if the save that follows fails.
         """
-        plaintexts = [self._encode(value, f"{field}[{index}]") for index, (_, value) in enumerate(items)]
-        keys = self.keystore.create_many([subject_id for subject_id, _ in items])
-        sealed = []
-        for (subject_id, _), plaintext, key in zip(items, plaintexts, keys, strict=True):
-            nonce = os.urandom(NONCE_BYTES)
-            ciphertext = AESGCM(key).encrypt(nonce, plaintext, _associated_data(subject_id))
-            sealed.append(SealedData(subject_id=subject_id, scheme=SCHEME, nonce=nonce, ciphertext=ciphertext))
+        sealed, new_keys = self.seal_new_unstored(items, field=field)
+        self.keystore.store_keys(new_keys)
         return sealed
+
+    def seal_new_unstored(
+        self, items: Sequence[tuple[UUID, Any]], *, field: str = "items"
+    ) -> tuple[list[SealedData], NewKeys]:
+        """Seal each ``(subject id, value)`` under a new key, and return the keys still to be stored.
+
+        As :meth:`seal_new`, except that nothing is stored: the caller stores
+        the keys (:meth:`KeyStore.store_keys`, or in the transaction that saves
+        the events: :meth:`SQLiteKeyStore.insert_keys`). Raises
+        :class:`~grid_events.ValidationError` naming ``field[index]`` for a
+        value holding text that is not valid Unicode.
+        """
+        encode = self._transcoder.encode
+        plaintexts = []
+        for index, (_, value) in enumerate(items):
+            try:
+                plaintexts.append(encode(value))
+            except UnicodeEncodeError:
+                self._encode(value, f"{field}[{index}]")  # raises the error naming the field
+                raise  # pragma: no cover (the walk finds every str the codec encodes)
+        subject_ids = [subject_id for subject_id, _ in items]
+        new_keys = self.keystore.make_keys(subject_ids)
+        nonces = os.urandom(NONCE_BYTES * len(items))
+        sealed = []
+        for offset, subject_id, plaintext, key in zip(
+            range(0, len(nonces), NONCE_BYTES), subject_ids, plaintexts, new_keys.keys, strict=True
+        ):
+            nonce = nonces[offset : offset + NONCE_BYTES]
+            ciphertext = AESGCM(key).encrypt(nonce, plaintext, subject_id.bytes + _SCHEME_BYTES)
+            sealed.append(SealedData(subject_id=subject_id, scheme=SCHEME, nonce=nonce, ciphertext=ciphertext))
+        return sealed, new_keys
 
     def _encode(self, value: Any, field: str = "value") -> bytes:
         """Encode *value* before any key is made, refusing text that is not valid Unicode by its field."""
@@ -110,4 +137,4 @@ class Vault:
 
 
 def _associated_data(subject_id: UUID) -> bytes:
-    return subject_id.bytes + SCHEME.encode()
+    return subject_id.bytes + _SCHEME_BYTES
