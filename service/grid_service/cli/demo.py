@@ -63,7 +63,10 @@ COUNT_NAMES = {
     type=click.Choice(sorted(DAY_SIZES)),
     default="community",
     show_default=True,
-    help="community: one community, about a minute; district: ten; city: 70 communities, 350 sites, 10,000 calls.",
+    help=(
+        "community: one community, about a minute; district: ten; "
+        "city: 70 communities, 350 sites, 10,500 calls (about 70,000 events, a few minutes)."
+    ),
 )
 @click.option("--seed", type=int, default=2026, show_default=True, help="The same seed gives the same day.")
 @click.option(
