@@ -84,6 +84,32 @@ def _tables(projection: Any) -> dict[str, Table]:  # noqa: ANN401 (a projection 
 
 
 _TASKS, _INSPECTIONS = _tables(TaskBoard), _tables(TaskBoard)
+_AUDIT_PAGE = (
+    str,
+    Field(description="The case's audit page (HTML): timeline, verification and rule findings; needs audit.read."),
+)
+AUDIT_PAGE_FIELDS = frozenset({"audit_page"})
+"""Fields the API adds to what the queries return: the link to each case's audit page."""
+
+
+def audit_page_of(case_id: object) -> str:
+    """Return the path of the audit page of the mediation or inspection *case_id*."""
+    return f"/pages/cases/{case_id}"
+
+
+def _linked(page: dict[str, Any], id_key: str) -> dict[str, Any]:
+    """Add each case's audit page to the items of *page*."""
+    for item in page["items"]:
+        _link_one(item, id_key)
+    return page
+
+
+def _link_one(item: dict[str, Any], id_key: str) -> dict[str, Any]:
+    """Add the case's audit page to *item*."""
+    item["audit_page"] = audit_page_of(item[id_key])
+    return item
+
+
 _SITES, _STATS, _AUDIT = _tables(SiteDashboard), _tables(Statistics), _tables(AuditTrail)
 
 Task = _model(
@@ -98,6 +124,7 @@ Inspection = _model(
     "An inspection with its checklist and counts of findings.",
     _INSPECTIONS["inspections"],
     deadline_passed=(bool, Field(description="A rectification deadline passed without a re-inspection.")),
+    audit_page=_AUDIT_PAGE,
 )
 Finding = _model(
     "Finding", "A hazard found in an inspection, and what became of it.", _INSPECTIONS["inspection_findings"]
@@ -108,6 +135,7 @@ InspectionDetail = _model(
     _INSPECTIONS["inspections"],
     deadline_passed=(bool, ...),
     findings=(list[Finding], ...),  # type: ignore[valid-type]
+    audit_page=_AUDIT_PAGE,
 )
 Dispute = _model(
     "Dispute",
@@ -118,6 +146,7 @@ Dispute = _model(
     days_past_limit=(int | None, None),
     past_limit=(bool, Field(description="Mediation still going on after its time limit.")),
     follow_up_due=(bool, Field(description="A follow-up visit is due today or overdue.")),
+    audit_page=_AUDIT_PAGE,
 )
 Shift = _model(
     "Shift",
@@ -159,7 +188,9 @@ Workload = _model(
     day=(date, Field(description="Today in China (UTC+8).")),
 )
 DailyStatistics = _model("DailyStatistics", "What a community did on one day (China time).", _STATS["daily_stats"])
-AuditCase = _model("AuditCase", "A mediation or inspection in the audit trail.", _AUDIT["audit_cases"])
+AuditCase = _model(
+    "AuditCase", "A mediation or inspection in the audit trail.", _AUDIT["audit_cases"], audit_page=_AUDIT_PAGE
+)
 AuditStep = _model("AuditStep", "One step of a case: who did what, in which role, when.", _AUDIT["audit_steps"])
 
 
@@ -344,7 +375,7 @@ def inspections(
 ) -> dict[str, Any]:
     """Inspections with their counts of findings, newest first."""
     now = _now(at)
-    return _page(
+    answer = _page(
         lambda: queries.inspections(
             store,
             now=now,
@@ -359,6 +390,7 @@ def inspections(
             offset=offset,
         )
     )
+    return _linked(answer, "task_id")
 
 
 @router.get(
@@ -371,7 +403,7 @@ def inspections(
 )
 def inspection(*, task_id: str, store: StoreDep, at: At = None) -> dict[str, Any]:
     """One inspection, its checklist and its findings."""
-    return _found(queries.inspection(store, task_id, now=_now(at)), "inspection")
+    return _link_one(_found(queries.inspection(store, task_id, now=_now(at)), "inspection"), "task_id")
 
 
 # -- the mediation register -------------------------------------------------------------------------------
@@ -405,7 +437,7 @@ def disputes(
 ) -> dict[str, Any]:
     """Cases in order of receipt, with their time limits as of now."""
     now = _now(at)
-    return _page(
+    answer = _page(
         lambda: queries.disputes(
             store,
             now=now,
@@ -425,6 +457,7 @@ def disputes(
             offset=offset,
         )
     )
+    return _linked(answer, "dispute_id")
 
 
 @router.get(
@@ -437,7 +470,7 @@ def disputes(
 )
 def dispute(*, dispute_id: str, store: StoreDep, at: At = None) -> dict[str, Any]:
     """One case of the register."""
-    return _found(queries.dispute(store, dispute_id, now=_now(at)), "dispute")
+    return _link_one(_found(queries.dispute(store, dispute_id, now=_now(at)), "dispute"), "dispute_id")
 
 
 # -- site dashboards -------------------------------------------------------------------------------------------
@@ -649,7 +682,7 @@ def audit_cases(
     offset: Offset = 0,
 ) -> dict[str, Any]:
     """Cases, latest step first."""
-    return _page(
+    answer = _page(
         lambda: queries.audit_cases(
             store,
             case_kind=case_kind,
@@ -660,6 +693,7 @@ def audit_cases(
             offset=offset,
         )
     )
+    return _linked(answer, "case_id")
 
 
 @router.get(

@@ -187,8 +187,9 @@ async def test_the_response_models_hold_exactly_what_the_queries_return(served: 
         items = await asyncio.to_thread(_items, answer)
         assert items, name
         for item in items:
-            assert set(models[name].model_fields) == set(item), name
-            models[name].model_validate(item)
+            added = views_api.AUDIT_PAGE_FIELDS & set(models[name].model_fields)
+            assert set(models[name].model_fields) - added == set(item), name
+            models[name].model_validate(item | dict.fromkeys(added, "/pages/cases/x"))
     detail = answers["ShiftDetail"]
     for nested, model in (("people", "PersonOnSite"), ("batches", "SampleBatch"), ("supplies", "Supply")):
         nested_model = models["ShiftDetail"].model_fields[nested].annotation.__args__[0]  # type: ignore[union-attr]

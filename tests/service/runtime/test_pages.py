@@ -337,3 +337,27 @@ async def test_only_callers_with_the_right_to_audit_see_the_pages(
     async with _client(served, {"Authorization": f"Bearer {logins.auditor[1]}"}) as auditor:
         for path in paths:
             assert 200 == (await auditor.get(path)).status_code
+
+
+@pytest.mark.asyncio
+async def test_the_json_register_and_inspection_list_link_each_case_to_its_audit_page(
+    http: httpx.AsyncClient, cases: Cases
+) -> None:
+    """/disputes, /inspections, /audit/cases and each case's item carry its audit page, which answers."""
+    answers = {
+        "/disputes": ("dispute_id", cases.dispute),
+        "/inspections": ("task_id", cases.inspection),
+        "/audit/cases": ("case_id", cases.dispute),
+        f"/disputes/{cases.dispute}": ("dispute_id", cases.dispute),
+        f"/inspections/{cases.inspection}": ("task_id", cases.inspection),
+    }
+    for path, (key, case_id) in answers.items():
+        answer = await http.get(path)
+        assert 200 == answer.status_code, answer.text
+        body = answer.json()
+        items = body["items"] if "total" in body else [body]
+        (item,) = [item for item in items if item[key] == str(case_id)]
+        assert f"/pages/cases/{case_id}" == item["audit_page"], path
+        assert all(other["audit_page"] == f"/pages/cases/{other[key]}" for other in items)
+        page = await _page(http, item["audit_page"])
+        assert page.find("section", id="verification")
