@@ -245,13 +245,21 @@ class Accounts:
         """Return the account whose token *token* is (and, if given, whose worker id is *worker_id*), or None."""
         if worker_id is not None:
             account = self._accounts.get(worker_id)
-            return account if account is not None and account.matches(token) else None
+            if account is None:
+                # Hash and compare all the same, so that the time taken does not tell which worker ids exist.
+                hmac.compare_digest(_digest(token), _NO_ACCOUNT_DIGEST)
+                return None
+            return account if account.matches(token) else None
         digest = _digest(token)
         found = None
         for account in self._accounts.values():  # every account compared: the time says nothing about which
             if hmac.compare_digest(account.token_sha256, digest):
                 found = account
         return found
+
+
+_NO_ACCOUNT_DIGEST = "0" * 64
+"""Compared against when a Basic user name names no account (see :meth:`Accounts.authenticate`)."""
 
 
 def _parse(path: Path, text: str) -> dict[str, Account]:
@@ -401,18 +409,29 @@ async def authenticated_caller(
     host = request.client.host if request.client is not None else ""
     if bearer is None and basic is None:
         raise NotAuthenticatedError(f"authentication required: {_HOW}")
+    if basic is not None and request.method not in SAFE_METHODS:
+        # A browser replays a saved Basic login on any request, a forged cross-site form's too: changes need
+        # the Bearer header, which no other site can make a browser send.
+        raise NotAuthenticatedError(
+            f"{request.method} needs 'Authorization: Bearer <token>'; HTTP Basic is for reading (browsers)"
+        )
     accounts = accounts_of(request)
     if basic is not None:
         account = accounts.authenticate(basic.password, worker_id=basic.username)
-        scheme, claimed = "basic", basic.username
+        scheme, known = "basic", basic.username in accounts
     else:
         account = accounts.authenticate(bearer.credentials) if bearer is not None else None
-        scheme, claimed = "bearer", None
+        scheme, known = "bearer", False
     if account is None:
-        logger.info("refused %s credentials from %s (user name %r)", scheme, host, claimed)
+        # The user name only if it is an account's: a token pasted into the user name must not reach the log.
+        claimed = f" (worker id {basic.username!r})" if basic is not None and known else ""
+        logger.info("refused %s credentials from %s%s", scheme, host, claimed)
         raise NotAuthenticatedError(f"invalid credentials: the token is unknown, revoked or not this user's; {_HOW}")
     return Caller(account.worker_id, account.role, host)
 
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+"""Methods that change nothing: the only ones HTTP Basic is accepted for."""
 
 current_caller = authenticated_caller
 """The former name of :func:`authenticated_caller` (any account, whatever its rights): prefer :func:`requires`."""

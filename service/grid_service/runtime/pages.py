@@ -26,15 +26,16 @@ plainly that verification and rule checks are unavailable, and why.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from html import escape
 from typing import Annotated, Any, Final, Literal, TypeVar
 from urllib.parse import urlencode
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, Response
+from fastapi.routing import APIRoute
 
 from grid_events import (
     AggregateNotFoundError,
@@ -42,6 +43,7 @@ from grid_events import (
     DisputeCategory,
     DisputeStatus,
     GridApplication,
+    Right,
     Role,
     TaskStatus,
     ValidationError,
@@ -69,6 +71,7 @@ from grid_events.audit import (
     term,
     verify_aggregate,
 )
+from grid_service.runtime.auth import requires
 from grid_service.runtime.service import GridService
 from grid_service.runtime.views_api import Day
 from grid_service.views import queries
@@ -85,10 +88,34 @@ PAGE_SIZE: Final = 100
 
 E = TypeVar("E", bound=enum.Enum)
 
+
+class _PageRoute(APIRoute):
+    """A route of these pages: its answers are never cached and may run no script nor load anything."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def with_headers(request: Request) -> Response:
+            response = await handler(request)
+            response.headers.update(_HEADERS)
+            return response
+
+        return with_headers
+
+
+_HEADERS: Final = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+"""Sent with every page: case records stay out of caches, and no injected markup could run or load."""
+
 router = APIRouter(
     prefix="/pages",
     tags=["audit pages"],
     default_response_class=HTMLResponse,
+    route_class=_PageRoute,
 )
 
 
@@ -299,7 +326,11 @@ AsOf = Annotated[
 # -- the lists -----------------------------------------------------------------------------------------------
 
 
-@router.get("/disputes", summary="The mediation register as a page, each case linking to its audit page")
+@router.get(
+    "/disputes",
+    summary="The mediation register as a page, each case linking to its audit page",
+    dependencies=[Depends(requires(Right.DISPUTE_READ))],
+)
 def disputes_page(request: Request, as_of: AsOf = None, limit: Limit = PAGE_SIZE, offset: Offset = 0) -> HTMLResponse:
     """Show the mediation register (调解台账), oldest case first, as ``GET /disputes`` gives it."""
     now = _moment(as_of)
@@ -307,7 +338,7 @@ def disputes_page(request: Request, as_of: AsOf = None, limit: Limit = PAGE_SIZE
     query = _as_of_query(as_of)
     rows = []
     for item in page.items:
-        limit_text = item["deadline"] or ""
+        limit_text = _h(item["deadline"] or "")
         if item.get("past_limit"):
             limit_text += f' <span class="mark">{_bi("已超期", "past the limit")}</span>'
         rows.append(
@@ -342,7 +373,11 @@ def disputes_page(request: Request, as_of: AsOf = None, limit: Limit = PAGE_SIZE
     return HTMLResponse(_document(("人民调解台账", "Mediation register"), body, here="disputes", base="", as_of=as_of))
 
 
-@router.get("/inspections", summary="The inspection list as a page, each inspection linking to its audit page")
+@router.get(
+    "/inspections",
+    summary="The inspection list as a page, each inspection linking to its audit page",
+    dependencies=[Depends(requires(Right.TASK_READ))],
+)
 def inspections_page(
     request: Request, as_of: AsOf = None, limit: Limit = PAGE_SIZE, offset: Offset = 0
 ) -> HTMLResponse:
@@ -352,7 +387,7 @@ def inspections_page(
     query = _as_of_query(as_of)
     rows = []
     for item in page.items:
-        deadline = item["next_deadline"] or ""
+        deadline = _h(item["next_deadline"] or "")
         if item.get("deadline_passed"):
             deadline += f' <span class="mark">{_bi("已逾期", "passed")}</span>'
         place = " ".join(part for part in (item["place_name"], item["place_address"]) if part)
@@ -411,13 +446,14 @@ def _moment_line(as_of: date | None) -> str:
 @router.get(
     "/cases/{case_id}",
     summary="A case's audit page: its verification, rule findings and timeline",
+    dependencies=[Depends(requires(Right.AUDIT_READ))],
     responses={404: {"description": "No such case."}},
 )
 def case_page(
     request: Request,
     case_id: Annotated[str, Path(description="The case's id (a dispute or an inspection).")],
     as_of: Annotated[
-        date | None, Query(description="Check the rules, and show the record, as of this day (China; default today).")
+        Day | None, Query(description="Check the rules, and show the record, as of this day (China; default today).")
     ] = None,
 ) -> HTMLResponse:
     """Everything an auditor checks about one case, read from the event store."""
@@ -444,7 +480,15 @@ def case_page(
         )
     except CodecError as e:
         return _unreadable_case(app, uuid, e, as_of)
-    return HTMLResponse(_case_document(app, uuid, events, day, as_of))
+    try:
+        return HTMLResponse(_case_document(app, uuid, events, day, as_of))
+    except ValidationError:  # an aggregate of another kind (a data subject's record, a key ring): no case
+        return _error_page(
+            status.HTTP_404_NOT_FOUND,
+            f"{uuid} 不是调解案件或检查任务。",
+            f"{uuid} is neither a mediation nor an inspection.",
+            base=base,
+        )
 
 
 def _case_document(app: GridApplication, case_id: UUID, events: Sequence[Any], day: date, as_of: date | None) -> str:
@@ -710,7 +754,7 @@ def _unreadable_case(app: GridApplication, case_id: UUID, error: CodecError, as_
 
 def _case_from_view(service: GridService, case_id: UUID, day: date, as_of: date | None) -> HTMLResponse:
     """Without an event store: the case's steps from the audit-trail view, and why nothing is verified."""
-    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), CHINA)
+    end = datetime.combine(min(day, date.max - timedelta(days=1)) + timedelta(days=1), datetime.min.time(), CHINA)
     steps = queries.audit_trail(service.store, str(case_id), limit=MAX_LIMIT).items
     if not steps:
         return _error_page(
@@ -777,6 +821,7 @@ _MEDIA_TYPES: Final = {
 @router.get(
     "/cases/{case_id}/report.{fmt}",
     summary="A case's audit report (the library's export): JSON, CSV or printable HTML",
+    dependencies=[Depends(requires(Right.AUDIT_READ))],
     response_class=Response,
     responses={404: {"description": "No such case, or no event store."}},
 )
@@ -784,7 +829,7 @@ def case_report(
     request: Request,
     case_id: UUID,
     fmt: Literal["json", "csv", "html"],
-    as_of: Annotated[date | None, Query(description="As of this day (China; default today).")] = None,
+    as_of: Annotated[Day | None, Query(description="As of this day (China; default today).")] = None,
     lang: Annotated[Literal["zh", "en"], Query(description="The report's language.")] = "zh",
 ) -> Response:
     """Return the case's report as ``grid-events audit export`` writes it (personal data sealed)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,9 +19,11 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from grid_events import GridApplication
+from grid_events import Actor, GridApplication, GridCell, PersonalData, Role
+from grid_events.privacy.access import data_subject_id
 from grid_events.transport import NatsSettings, OutboxRelay
 from grid_service.runtime.api import create_app
+from grid_service.runtime.auth import Accounts
 from grid_service.runtime.service import GridService
 from grid_service.runtime.settings import ViewStoreSettings
 from grid_service.views.base import VaultMasker
@@ -333,7 +336,8 @@ async def test_only_callers_with_the_right_to_audit_see_the_pages(
             refused = await anonymous.get(path)
             assert 401 == refused.status_code
             assert any(value.startswith("Basic ") for value in refused.headers.get_list("www-authenticate"))
-            assert 403 == (await worker.get(path)).status_code
+        # A grid worker reads the inspections (task.read, as on GET /inspections), not the register nor an audit.
+        assert [403, 200, 403] == [(await worker.get(path)).status_code for path in paths]
     async with _client(served, {"Authorization": f"Bearer {logins.auditor[1]}"}) as auditor:
         for path in paths:
             assert 200 == (await auditor.get(path)).status_code
@@ -361,3 +365,38 @@ async def test_the_json_register_and_inspection_list_link_each_case_to_its_audit
         assert all(other["audit_page"] == f"/pages/cases/{other[key]}" for other in items)
         page = await _page(http, item["audit_page"])
         assert page.find("section", id="verification")
+
+
+@pytest.mark.asyncio
+async def test_pages_are_never_cached_run_no_script_and_the_lists_need_a_reading_right_too(
+    served: GridService, logins: Logins, app: GridApplication
+) -> None:
+    """Security headers on every page; an administrator (audit.read only) gets no register nor inspection list."""
+    accounts = Accounts.load(logins.path)
+    admin = ("admin-wu", accounts.add("admin-wu", Role.ADMINISTRATOR))
+    accounts.save()
+    async with _client(served, credentials(logins.auditor)) as http:
+        answer = await http.get("/pages/disputes")
+        assert 200 == answer.status_code
+        assert "no-store" == answer.headers["cache-control"]
+        assert "default-src 'none'" in answer.headers["content-security-policy"]
+        assert "nosniff" == answer.headers["x-content-type-options"]
+        far = await http.get("/pages/disputes", params={"as_of": "9999-12-31"})
+        assert 200 == far.status_code, far.text
+        assert 422 == (await http.get(f"/pages/cases/{uuid.uuid4()}", params={"as_of": "0"})).status_code
+
+        resident = app.register_resident(
+            PersonalData(name="王五", id_number="11010519491231002X", phone="13900002222"),
+            GridCell("江南", "飞凤", "03"),
+            actor=Actor("w-li", Role.GRID_WORKER),
+        )
+        record = await http.get(f"/pages/cases/{resident}")  # a resident's record shows, personal data sealed
+        assert 200 == record.status_code, record.text
+        assert not {"王五", "11010519491231002X", "13900002222"} & set(re.findall(r"[\w]+", record.text))
+        app.resident_personal_data(resident, actor=Actor("s-wang", Role.SUPERVISOR), unmasked=True, purpose="核实")
+        not_a_case = await http.get(f"/pages/cases/{data_subject_id(resident)}")  # her privacy record: no case
+        assert 404 == not_a_case.status_code, not_a_case.text
+        assert "neither a mediation nor an inspection" in not_a_case.text
+    async with _client(served, credentials(admin)) as http:
+        assert 403 == (await http.get("/pages/disputes")).status_code
+        assert 403 == (await http.get("/pages/inspections")).status_code
