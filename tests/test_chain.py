@@ -8,8 +8,9 @@ from uuid import UUID
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from grid_events import Actor, GridApplication, GridCell, PersonalData, Role, StoreConfig
-from grid_events.chain import GENESIS, ChainedEventStore, ChainError, link_hash, split_state
+from grid_events import Actor, GridApplication, GridCell, PersonalData, ResidentTag, Role, StoreConfig, TaskKind
+from grid_events.application import ResidentRecord
+from grid_events.chain import GENESIS, ChainedEventStore, ChainError, EventMapper, link_hash, split_state
 from grid_events.codec import MsgpackTranscoder
 
 PERSON = PersonalData(name="王芳", id_number="11010519491231002X")
@@ -99,3 +100,41 @@ def test_a_missing_predecessor_cannot_be_chained(memory_app: GridApplication, wo
 
     with pytest.raises(ChainError, match="version 6 is not stored"):
         memory_app.events.put([event])
+
+
+def test_every_stored_state_is_the_documented_layout(app: GridApplication, worker: Actor, grid: GridCell) -> None:
+    """Each event's state is encode_items(1, prev, body): its fields but id and version, class_version if above 1."""
+    resident_id = app.register_resident(PERSON, grid, actor=worker)
+    app.tag_resident(resident_id, ResidentTag.DISABLED, actor=worker)
+    supervisor = Actor("s-wang", Role.SUPERVISOR)
+    task_id = app.create_task(TaskKind.HOUSEHOLD_VISIT, "入户走访", grid, actor=supervisor)
+    app.assign_task(task_id, worker.worker_id, actor=supervisor)
+    assert isinstance(app.mapper, EventMapper)
+    for aggregate_id in (resident_id, task_id):
+        prev = GENESIS
+        for stored in chain_of(app, aggregate_id):
+            event = app.mapper.to_domain_event(stored)
+            body = {k: v for k, v in vars(event).items() if k not in {"originator_id", "originator_version"}}
+            class_version = getattr(type(event), "class_version", 1)
+            if class_version > 1:
+                body["class_version"] = class_version
+            assert CODEC.encode_items(1, prev, body) == stored.state
+            # Decoded events hold their fields in another order: the same bytes again.
+            assert stored == app.mapper.to_stored_event(event, prev)
+            prev = link_hash(UUID(str(stored.originator_id)), stored.originator_version, stored.topic, stored.state)
+
+
+def test_a_bulk_save_tells_save_listeners_the_highest_position(
+    app: GridApplication, worker: Actor, grid: GridCell
+) -> None:
+    """An import, saved without recording objects, still tells listeners its highest notification id."""
+    heard: list[int] = []
+    app.add_save_listener(heard.append)
+    records = [ResidentRecord(PERSON, grid) for _ in range(3)]
+
+    app.import_residents(records, actor=worker)
+    app.import_residents(records[:1], actor=worker)
+
+    log = app.events_after(0, limit=100)
+    assert [log[2].position, log[3].position] == heard
+    assert [n.position for n in log] == list(range(1, 5))

@@ -253,3 +253,33 @@ def test_threads_encoding_at_once_get_the_bytes_each_would_alone() -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         for _ in range(20):
             assert alone == list(pool.map(codec.encode, samples))
+
+
+@given(
+    st.dictionaries(st.text(max_size=6), values, max_size=6),
+    st.dictionaries(st.text(max_size=6), int64s, max_size=2),
+    st.binary(max_size=32),
+)
+def test_a_layout_encoder_gives_the_bytes_of_encode_items(
+    fields: dict[str, Any], constants: dict[str, int], prev: bytes
+) -> None:
+    """layout_encoder(keys, constants)(1, prev, fields) is encode_items(1, prev, those fields plus the constants)."""
+    encode = CODEC.layout_encoder(fields, constants)
+    assert CODEC.encode_items(1, prev, fields | constants) == encode(1, prev, fields)
+    reordered = dict(reversed(fields.items()))
+    assert encode(1, prev, fields) == CODEC.layout_encoder(reordered, constants)(1, prev, reordered)
+
+
+def test_a_value_object_packs_as_its_name_and_sorted_fields() -> None:
+    """A registered attrs value is the RECORD extension of ``[name, {field: value, ...}]``, fields sorted."""
+    cell = GridCell("江南", "飞凤", "03")
+    codec = MsgpackTranscoder()
+    payload = msgpack.packb(["GridCell", {f: getattr(cell, f) for f in sorted(attrs.fields_dict(GridCell))}])
+    assert msgpack.packb(msgpack.ExtType(ExtCode.RECORD, payload), use_bin_type=True) == codec.encode(cell)
+    assert [codec.encode(cell)] * 2 == [codec.encode(cell), MsgpackTranscoder().encode(GridCell("江南", "飞凤", "03"))]
+
+
+def test_a_layout_encoder_refuses_an_integer_beyond_64_bits() -> None:
+    """The compiled layout refuses a too-large integer as encode does: a CodecError."""
+    with pytest.raises(CodecError, match="integer"):
+        CODEC.layout_encoder(["n"])(1, b"", {"n": 2**64})

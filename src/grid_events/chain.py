@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import struct
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, cast
 from uuid import UUID
 
@@ -50,6 +50,10 @@ GENESIS = bytes(32)
 """The ``prev`` of an aggregate's first event."""
 
 _HEADER = struct.Struct(">16sQI")
+_NOT_IN_BODY = frozenset({"originator_id", "originator_version"})
+_LAYOUTS = 1024
+"""Most layouts (event class and order of its fields) a mapper keeps compiled encoders of."""
+_Layout = tuple[str, Callable[[int, bytes, Mapping[str, Any]], bytes]]
 
 
 class ChainError(GridEventsError):
@@ -98,21 +102,45 @@ class EventMapper(Mapper[UUID]):
 
     def __init__(self, transcoder: MsgpackTranscoder) -> None:
         super().__init__(transcoder=transcoder)
-        self._class_versions: dict[type, int] = {}
+        # (event class, its fields in order) -> (topic, state encoder), and each class's latest layout.
+        self._layouts: dict[tuple[type, tuple[str, ...]], _Layout] = {}
+        self._latest: dict[type, tuple[tuple[str, ...], _Layout]] = {}
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID], prev: bytes = b"") -> StoredEvent:
-        """Return the stored form of *domain_event*, chained to *prev*."""
-        body = dict(vars(domain_event))
-        originator_id = body.pop("originator_id")
-        originator_version = body.pop("originator_version")
+        """Return the stored form of *domain_event*, chained to *prev*.
+
+        The state encodes ``[1, prev, body]``, the body being the event's
+        fields but its id and version, plus ``class_version`` if above 1. The
+        encoder of that layout is compiled once for each event class and order
+        of its fields, and used again for every event of that class.
+        """
+        fields = vars(domain_event)
         event_class = type(domain_event)
-        class_version = self._class_versions.get(event_class)
-        if class_version is None:
-            class_version = self._class_versions[event_class] = getattr(event_class, "class_version", 1)
-        if class_version > 1:
-            body["class_version"] = class_version
-        state = self.transcoder.encode_items(LAYOUT_VERSION, prev, body)
-        return StoredEvent(originator_id, originator_version, get_topic(event_class), state)
+        names = tuple(fields)
+        latest = self._latest.get(event_class)
+        if latest is not None and latest[0] == names:
+            topic, encode = latest[1]
+        else:
+            topic, encode = self._layout(event_class, names)
+        return StoredEvent(
+            fields["originator_id"], fields["originator_version"], topic, encode(LAYOUT_VERSION, prev, fields)
+        )
+
+    def _layout(self, event_class: type, names: tuple[str, ...]) -> _Layout:
+        layout = self._layouts.get((event_class, names))
+        if layout is None:
+            if "originator_id" not in names or "originator_version" not in names:
+                raise CodecError(f"a {event_class.__qualname__} has no originator_id or originator_version")
+            class_version = getattr(event_class, "class_version", 1)
+            encoder = self.transcoder.layout_encoder(
+                [name for name in names if name not in _NOT_IN_BODY],
+                {"class_version": class_version} if class_version > 1 else None,
+            )
+            if len(self._layouts) >= _LAYOUTS:
+                self._layouts.clear()
+            layout = self._layouts[event_class, names] = (get_topic(event_class), encoder)
+        self._latest[event_class] = (names, layout)
+        return layout
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         """Return the domain event a stored event holds, upcast to its class's version."""
@@ -159,25 +187,8 @@ class ChainedEventStore(EventStore[UUID]):
         domain_events: Sequence[DomainEventProtocol[UUID]],
         **kwargs: Any,  # noqa: ANN401 (passed through to the recorder, as eventsourcing does)
     ) -> list[Recording[UUID]]:
-        """Chain and store *domain_events* in one transaction."""
-        batch_heads: dict[UUID, tuple[int, bytes]] = {}
-        stored_events: list[StoredEvent] = []
-        to_stored_event = self.mapper.to_stored_event
-        for event in domain_events:
-            originator_id = event.originator_id
-            version = event.originator_version
-            head = batch_heads.get(originator_id)
-            if head is not None and head[0] == version - 1:
-                prev = head[1]
-            elif version == 1:
-                prev = GENESIS
-            else:
-                prev = self.head_hash(originator_id, version - 1)
-            stored = to_stored_event(event, prev)
-            batch_heads[originator_id] = (version, link_hash(originator_id, version, stored.topic, stored.state))
-            stored_events.append(stored)
-        notification_ids = self.recorder.insert_events(stored_events, **kwargs)
-        self._remember_all(batch_heads)
+        """Chain and store *domain_events* in one transaction; return eventsourcing's recordings of them."""
+        stored_events, notification_ids = self._store(domain_events, **kwargs)
         if not notification_ids:
             return []
         return [
@@ -191,6 +202,42 @@ class ChainedEventStore(EventStore[UUID]):
                 domain_events, stored_events, notification_ids, strict=True
             )
         ]
+
+    def store(
+        self,
+        domain_events: Sequence[DomainEventProtocol[UUID]],
+        **kwargs: Any,  # noqa: ANN401 (passed through to the recorder, as eventsourcing does)
+    ) -> Sequence[int] | None:
+        """Chain and store *domain_events* in one transaction, as :meth:`put`; return their notification ids.
+
+        None if the recorder gives none (an aggregate recorder). Without the
+        recording objects :meth:`put` builds, for a bulk save that reads none.
+        """
+        return self._store(domain_events, **kwargs)[1]
+
+    def _store(
+        self,
+        domain_events: Sequence[DomainEventProtocol[UUID]],
+        **kwargs: Any,  # noqa: ANN401 (as put)
+    ) -> tuple[list[StoredEvent], Sequence[int] | None]:
+        batch_heads: dict[UUID, tuple[int, bytes]] = {}
+        stored_events: list[StoredEvent] = []
+        to_stored_event = self.mapper.to_stored_event
+        for event in domain_events:
+            originator_id = event.originator_id
+            version = event.originator_version
+            if version == 1:
+                prev = GENESIS
+            elif (head := batch_heads.get(originator_id)) is not None and head[0] == version - 1:
+                prev = head[1]
+            else:
+                prev = self.head_hash(originator_id, version - 1)
+            stored = to_stored_event(event, prev)
+            batch_heads[originator_id] = (version, link_hash(originator_id, version, stored.topic, stored.state))
+            stored_events.append(stored)
+        notification_ids = self.recorder.insert_events(stored_events, **kwargs)
+        self._remember_all(batch_heads)
+        return stored_events, notification_ids
 
     def get(
         self,
@@ -229,8 +276,8 @@ class ChainedEventStore(EventStore[UUID]):
         with self._lock:
             heads = self._heads
             for originator_id, head in new_heads.items():
-                known = heads.get(originator_id)
-                if known is None or known[0] <= head[0]:
+                known = heads.setdefault(originator_id, head)
+                if known is not head and known[0] <= head[0]:
                     heads[originator_id] = head
             while len(heads) > self._cache_size:
                 del heads[next(iter(heads))]

@@ -13,7 +13,7 @@ text that identifies the people a command is about
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -48,6 +48,7 @@ from grid_events.privacy.vault import Vault
 __all__ = ["ApplicationCore", "Clock", "LoggedEvent", "SaveListener"]
 
 A = TypeVar("A", bound=GridAggregate)
+R = TypeVar("R")
 Clock = Callable[[], datetime]
 SaveListener = Callable[[int], None]
 """Called after each save with the highest notification id it stored."""
@@ -195,6 +196,26 @@ class ApplicationCore(Application[UUID]):
         Raises :class:`ConcurrentChangeError` if another change to one of them
         was saved first; then nothing of this save is stored.
         """
+        processing_event = self._processing_event(objs, kwargs)
+        recordings = self._recorded(self._record, processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        return recordings
+
+    def _save_batch(self, *objs: Any, **kwargs: Any) -> None:  # noqa: ANN401 (as save)
+        """Save as :meth:`save` does, without returning eventsourcing's recording of each event.
+
+        The same transaction, checks, errors, snapshots and save listeners
+        (which get the highest notification id); only the ``Recording`` and
+        ``Notification`` objects nobody reads are not built (a bulk import
+        would build two a resident).
+        """
+        processing_event = self._processing_event(objs, kwargs)
+        positions = self._recorded(self._record_positions, processing_event)
+        self._take_snapshots(processing_event)
+        self._tell_save_listeners(max(positions) if positions else None)
+
+    def _processing_event(self, objs: tuple[Any, ...], kwargs: dict[str, Any]) -> ProcessingEvent[UUID]:
         processing_event: ProcessingEvent[UUID] = ProcessingEvent()
         for obj in objs:
             if isinstance(obj, GridAggregate):
@@ -205,8 +226,24 @@ class ApplicationCore(Application[UUID]):
             else:
                 processing_event.collect_events(obj)
         processing_event.saved_kwargs.update(kwargs)
+        return processing_event
+
+    def _record_positions(self, processing_event: ProcessingEvent[UUID]) -> Sequence[int]:
+        """Record as eventsourcing's ``_record`` does; return the notification ids (none from a plain store)."""
+        assert isinstance(self.events, ChainedEventStore)  # noqa: S101 (our own hook above)
+        positions = self.events.store(
+            processing_event.events, tracking=processing_event.tracking, **processing_event.saved_kwargs
+        )
+        if self.repository.cache and not self.repository.fastforward:
+            for aggregate_id, aggregate in processing_event.aggregates.items():
+                self.repository.cache.put(aggregate_id, aggregate)
+        return positions or ()
+
+    @staticmethod
+    def _recorded(record: Callable[[ProcessingEvent[UUID]], R], processing_event: ProcessingEvent[UUID]) -> R:
+        """Return ``record(processing_event)``, turning the store's errors into ours (nothing was stored)."""
         try:
-            recordings = self._record(processing_event)
+            return record(processing_event)
         except UnicodeEncodeError:
             # Text the domain accepted but UTF-8 cannot encode: refuse it by name, nothing was stored.
             for event in processing_event.events:
@@ -220,9 +257,6 @@ class ApplicationCore(Application[UUID]):
             raise ConcurrentChangeError(
                 getattr(first, "originator_id", None), getattr(first, "originator_version", 0)
             ) from e
-        self._take_snapshots(processing_event)
-        self._notify(recordings)
-        return recordings
 
     def events_after(self, position: int = 0, *, limit: int = 500) -> list[LoggedEvent]:
         """Return up to *limit* events of the whole store's log after *position*, in log order.
@@ -255,8 +289,13 @@ class ApplicationCore(Application[UUID]):
         self._save_listeners.remove(listener)
 
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        """Tell the save listeners the highest notification id of *recordings* (eventsourcing's hook)."""
         if recordings and self._save_listeners:
-            highest = max(recording.notification.id for recording in recordings)
+            self._tell_save_listeners(max(recording.notification.id for recording in recordings))
+
+    def _tell_save_listeners(self, highest: int | None) -> None:
+        """Tell the save listeners the highest notification id a save stored (if it stored any)."""
+        if highest is not None and self._save_listeners:
             for listener in list(self._save_listeners):
                 listener(highest)
 

@@ -117,11 +117,11 @@ class ResidentCommands(ApplicationCore):
             and isinstance(self.recorder, BulkSQLiteApplicationRecorder)
             and keystore.datastore is self.recorder.datastore
         ):
-            self.save(*residents, in_transaction=functools.partial(keystore.insert_keys, new_keys=new_keys))
+            self._save_batch(*residents, in_transaction=functools.partial(keystore.insert_keys, new_keys=new_keys))
             return resident_ids
         keystore.store_keys(new_keys)
         try:
-            self.save(*residents)
+            self._save_batch(*residents)
         except BaseException:
             self.vault.discard_keys(resident_ids)
             raise
