@@ -10,14 +10,13 @@ worker id that is not valid, an unreadable file).
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import click
 
 from grid_service.runtime.auth import ACCOUNT_ROLES, AccountError, Accounts, role_of
-from grid_service.runtime.settings import DEFAULT_ACCOUNTS_PATH
+from grid_service.runtime.settings import default_accounts_path
 
 __all__ = ["accounts"]
 
@@ -25,11 +24,7 @@ _ROLES = ", ".join(role.value for role in ACCOUNT_ROLES)
 
 
 def _default_path() -> Path:
-    configured = os.environ.get("GRID_SERVICE_ACCOUNTS", "").strip()
-    if configured:
-        return Path(configured)
-    data_dir = os.environ.get("GRID_EVENTS_DATA_DIR", "").strip()
-    return Path(data_dir) / "accounts.json" if data_dir else DEFAULT_ACCOUNTS_PATH
+    return default_accounts_path()
 
 
 _file_option = click.option(

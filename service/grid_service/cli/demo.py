@@ -10,12 +10,13 @@ and, at the end, what happened and where to look.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 import httpx
@@ -30,6 +31,8 @@ from grid_service.runtime.pipeline import HttpPortInUseError, PipelineSettings, 
 from grid_service.scenario import DAY_SIZES, DAY_START, DayPlan, DaySize, DaySummary, Phase, SimulatedClock
 
 __all__ = ["demo"]
+
+T = TypeVar("T")
 
 EXIT_NOT_CAUGHT_UP = 3
 """Exit code when the day was played but a view stopped or did not catch up in time."""
@@ -98,8 +101,7 @@ def demo(*, size: str, seed: int, pace: float | None, data_dir: Path, port: int,
     at the end in a browser; Ctrl-C stops everything.
     """
     console = Console()
-    if data_dir.exists():
-        shutil.rmtree(data_dir)
+    _empty_demo_dir(data_dir)
     pace = pace if pace is not None else (60.0 if size == "community" else 0.0)
     try:
         caught_up = asyncio.run(
@@ -120,6 +122,26 @@ def demo(*, size: str, seed: int, pace: float | None, data_dir: Path, port: int,
         raise click.ClickException(str(e)) from e
     if not caught_up:
         raise SystemExit(EXIT_NOT_CAUGHT_UP)
+
+
+DEMO_MARKER = ".grid-events-demo"
+"""The file that marks a directory as the demo's own: only such a directory is emptied before a demo."""
+
+
+def _empty_demo_dir(data_dir: Path) -> None:
+    """Empty *data_dir* for a new demo if it is an earlier demo's (or empty); refuse anything else."""
+    if data_dir.exists():
+        if not data_dir.is_dir():
+            raise click.ClickException(f"--data-dir {data_dir} is a file; give a directory")
+        if not (data_dir / DEMO_MARKER).exists() and any(data_dir.iterdir()):
+            message = (
+                f"{data_dir} holds files that no demo made (an office's event store?): the demo empties its "
+                "directory first, so give it another --data-dir"
+            )
+            raise click.ClickException(message)
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True)
+    (data_dir / DEMO_MARKER).write_text("made by grid-events demo: emptied by the next demo\n", encoding="utf-8")
 
 
 async def _demo(
@@ -144,10 +166,13 @@ async def _demo(
         try:
             url = await _wait_ready(ready, pipeline)
             console.print(f"[bold]the views are served on {url}[/bold] (OpenAPI: {url}/docs)")
+            _show_logins(console, url, logins)
             plan = DayPlan(app, clock, size=size, seed=seed)
-            summary = await asyncio.to_thread(_play, console, plan, pace)
+            halt = threading.Event()
+            summary = await _unless_stopped(asyncio.to_thread(_play, console, plan, pace, halt), pipeline, halt.set)
             events = app.recorder.max_notification_id() or 0
-            views = await _wait_caught_up(console, url, events, within=max(120.0, events / 500))
+            waiting = _wait_caught_up(console, url, events, within=max(120.0, events / 500))
+            views = await _unless_stopped(waiting, pipeline)
             _report(console, summary, url, events, views)
             _show_logins(console, url, logins)
             if exit_when_done:
@@ -164,6 +189,34 @@ async def _demo(
         await asyncio.to_thread(app.close)
 
 
+class _HaltedError(Exception):
+    """The day's play was halted because the pipeline stopped (Ctrl-C)."""
+
+
+async def _unless_stopped(
+    work: Awaitable[T], pipeline: asyncio.Task[None], halt: Callable[[], None] | None = None
+) -> T:
+    """Return what *work* gives, unless the pipeline stops first (Ctrl-C, or a failure).
+
+    Then *work* is halted (with *halt*, for work in a thread, which cannot be
+    cancelled; else cancelled) and awaited, what stopped the pipeline is
+    raised if it failed, and KeyboardInterrupt otherwise.
+    """
+    task = asyncio.ensure_future(work)
+    waiting: list[asyncio.Future[Any]] = [task, pipeline]
+    await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        return task.result()
+    if halt is not None:
+        halt()
+    else:
+        task.cancel()
+    with contextlib.suppress(_HaltedError, asyncio.CancelledError):
+        await task
+    pipeline.result()
+    raise KeyboardInterrupt
+
+
 async def _wait_ready(ready: asyncio.Future[str], pipeline: asyncio.Task[None]) -> str:
     """Return the URL once the pipeline serves; raise what stopped it if it stopped first."""
     waiting: list[asyncio.Future[Any]] = [ready, pipeline]
@@ -175,8 +228,8 @@ async def _wait_ready(ready: asyncio.Future[str], pipeline: asyncio.Task[None]) 
     raise click.ClickException(message)
 
 
-def _play(console: Console, plan: DayPlan, pace: float) -> DaySummary:
-    """Run the day in this (worker) thread, with a progress bar per kind of work."""
+def _play(console: Console, plan: DayPlan, pace: float, halt: threading.Event) -> DaySummary:
+    """Run the day in this (worker) thread, with a progress bar per kind of work, until done or *halt* is set."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     delay = 0.0
     with Progress(*columns, console=console) as progress:
@@ -189,12 +242,13 @@ def _play(console: Console, plan: DayPlan, pace: float) -> DaySummary:
             bars[phase] = progress.add_task(PHASE_NAMES[phase], total=total)
         if pace and plan.planned_actions:
             delay = pace / plan.planned_actions
-        stopped = threading.Event()
 
         def advance(phase: Phase, _: DaySummary) -> None:
             progress.advance(bars[phase])
             if delay:
-                stopped.wait(delay)
+                halt.wait(delay)
+            if halt.is_set():
+                raise _HaltedError
 
         return plan.run(advance)
 
@@ -226,6 +280,7 @@ DEMO_ACCOUNTS = (
     ("a-demo", Role.AUDITOR, "审计员 auditor: every view and the audit pages"),
     ("s-demo", Role.SUPERVISOR, "社区书记 supervisor: task boards, the register, sites, the masked registry"),
     ("v-demo", Role.VOLUNTEER, "志愿者 volunteer: site dashboards only (try it on the register: 403)"),
+    ("admin-demo", Role.ADMINISTRATOR, "管理员 administrator: /admin/… (views, dead letters, rebuilds)"),
 )
 """The demo's accounts: who to log in as, to see what each role may see."""
 

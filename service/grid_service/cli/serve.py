@@ -164,7 +164,8 @@ def _service_settings(store_config: StoreConfig, options: dict[str, Any]) -> Ser
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="Who may call the HTTP API: the accounts file of 'grid-events accounts' "
-    "(default: GRID_SERVICE_ACCOUNTS, else ./grid-data/accounts.json). Read again when it changes.",
+    "(default: GRID_SERVICE_ACCOUNTS, else GRID_EVENTS_DATA_DIR/accounts.json, else ./grid-data/accounts.json). "
+    "Read again when it changes.",
 )
 @click.option("--access-log/--no-access-log", default=True, help="Log every HTTP request (default: on).")
 @click.option("--log-level", type=LOG_LEVELS, default="INFO", show_default=True, help="How much to log.")

@@ -226,9 +226,24 @@ class ServiceSettings:
             values["stream"] = StreamSettings(
                 name=stream_name or defaults.name, subject_prefix=prefix or defaults.subject_prefix
             )
+        values["accounts"] = default_accounts_path(env)
         values.update(_scalars_from(env))
         values.update(overrides)
         return cls(**values)
+
+
+def default_accounts_path(environ: Mapping[str, str] | None = None) -> Path:
+    """Return the accounts file: ``GRID_SERVICE_ACCOUNTS``, else ``GRID_EVENTS_DATA_DIR/accounts.json``.
+
+    The one rule for the service and for ``grid-events accounts``, so that an account added or removed is in
+    the file the service reads.
+    """
+    env = os.environ if environ is None else environ
+    configured = _get(env, "ACCOUNTS")
+    if configured:
+        return Path(configured)
+    data_dir = env.get("GRID_EVENTS_DATA_DIR", "").strip()
+    return Path(data_dir) / "accounts.json" if data_dir else DEFAULT_ACCOUNTS_PATH
 
 
 def _get(env: Mapping[str, str], name: str) -> str:

@@ -169,8 +169,10 @@ class EmbeddedNatsServer:
         self._binary_name = binary.name
         with self.log_path.open("ab") as log:
             self._log_offset = log.tell()
+            # A session of its own: Ctrl-C in a terminal reaches this process alone, which stops the server last
+            # (after the relay and the service have drained), not the server at once with everyone else.
             self._process = subprocess.Popen(  # noqa: S603 (our own binary and arguments)
-                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
         try:
             self._port = self._await_ready(ports_dir)

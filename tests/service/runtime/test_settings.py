@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from grid_events import ConfigurationError
-from grid_service.runtime.settings import PoisonPolicy, ServiceSettings, ViewStoreSettings
+from grid_service.runtime.settings import PoisonPolicy, ServiceSettings, ViewStoreSettings, default_accounts_path
 
 
 def test_the_defaults_run_on_one_machine() -> None:
@@ -90,3 +90,18 @@ def test_a_wrong_setting_is_refused_with_what_to_do(variable: str, value: str, m
     """A configuration error names the setting and the fix."""
     with pytest.raises(ConfigurationError, match=message):
         ServiceSettings.from_environ({variable: value})
+
+
+def test_the_service_and_the_accounts_command_look_for_the_same_accounts_file() -> None:
+    """GRID_SERVICE_ACCOUNTS, else the data directory's accounts.json, else ./grid-data's: for both."""
+    cases = {
+        (): Path("grid-data") / "accounts.json",
+        (("GRID_EVENTS_DATA_DIR", "/srv/office"),): Path("/srv/office/accounts.json"),
+        (("GRID_EVENTS_DATA_DIR", "/srv/office"), ("GRID_SERVICE_ACCOUNTS", "/etc/grid/accounts.json")): Path(
+            "/etc/grid/accounts.json"
+        ),
+    }
+    for given, expected in cases.items():
+        env = dict(given)
+        assert expected == default_accounts_path(env)
+        assert expected == ServiceSettings.from_environ(env).accounts
