@@ -27,6 +27,7 @@ from grid_events.audit import (
     to_html,
     to_json,
 )
+from grid_events.audit.export.formats import _inert
 from grid_events.exceptions import ValidationError
 
 from .histories import (
@@ -178,6 +179,16 @@ def test_the_csv_in_english_has_english_headers(memory_app: GridApplication, fla
     text = to_csv(report_of(memory_app, flagged, lang="en"))
 
     assert text.startswith("\ufeffcase,version,recorded at,recorded by,role,event type")
+
+
+def test_a_csv_cell_that_starts_like_a_formula_stays_text() -> None:
+    """A text typed as =HYPERLINK(…) gets a leading apostrophe: a spreadsheet opening the CSV shows it, not runs it."""
+    formula = '=HYPERLINK("http://example.invalid","点击")'
+    assert "'" + formula == _inert(formula)
+    assert ["'+1", "'-1", "'@SUM(A1)", "'\tx"] == [_inert(cell) for cell in ("+1", "-1", "@SUM(A1)", "\tx")]
+    assert ["扬言上门", "2026-11-02T09:00:00+00:00", ""] == [
+        _inert(c) for c in ("扬言上门", "2026-11-02T09:00:00+00:00", "")
+    ]
 
 
 # -- HTML --------------------------------------------------------------------------------------------------

@@ -141,8 +141,20 @@ def to_csv(report: CaseReport) -> str:
     header_index = 1 if report.language == "zh" else 2
     writer.writerow([column[header_index] for column in CSV_COLUMNS])
     for entry in report.entries:
-        writer.writerow(_csv_row(report, entry))
+        writer.writerow([_inert(cell) for cell in _csv_row(report, entry)])
     return buffer.getvalue()
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet reads as the start of a formula in a cell."""
+
+
+def _inert(cell: str) -> str:
+    """Return *cell* as a spreadsheet shows text: ``=HYPERLINK(…)`` and the like get a leading apostrophe.
+
+    A worker's reason or a statement may start like a formula; a spreadsheet opening the CSV would run it.
+    """
+    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
 
 
 # -- writing ------------------------------------------------------------------------------------------------
