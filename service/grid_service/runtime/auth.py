@@ -225,6 +225,12 @@ class Accounts:
         descriptor, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".new")
         try:
             os.fchmod(descriptor, 0o600)
+            with contextlib.suppress(FileNotFoundError, PermissionError):
+                # Keep the file's owner: `sudo grid-events accounts add` must not leave a root-owned file that the
+                # service (another user) can no longer read. Only root may give a file away; others keep their own.
+                owner = self.path.stat()
+                if (owner.st_uid, owner.st_gid) != (os.getuid(), os.getgid()):
+                    os.fchown(descriptor, owner.st_uid, owner.st_gid)
             with os.fdopen(descriptor, "w", encoding="utf-8") as file:
                 file.write(text)
                 file.flush()
@@ -292,14 +298,15 @@ class AccountsFile:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
-        self._seen: tuple[int, int, int] | None = None
+        self._seen: tuple[int, int, int, int] | None = None
         self._accounts = Accounts(self.path)
         self.refresh(initial=True)
 
     def refresh(self, *, initial: bool = False) -> Accounts:
         """Return the current accounts, reading the file again if it changed since last time."""
         info = self._stat(initial=initial)
-        seen = None if info is None else (info.st_ino, info.st_mtime_ns, info.st_size)
+        # ctime too: a replaced file may reuse the inode, within the mtime's resolution, at the same size.
+        seen = None if info is None else (info.st_ino, info.st_mtime_ns, info.st_ctime_ns, info.st_size)
         if seen == self._seen and not initial:
             return self._accounts
         with self._lock:

@@ -387,3 +387,20 @@ async def test_changes_need_a_bearer_token_a_browsers_saved_basic_login_cannot_m
     assert 401 == pasted.status_code
     assert token not in caplog.text
     assert "refused basic credentials" in caplog.text
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another user needs root")
+def test_rewriting_the_accounts_file_as_root_keeps_its_owner(tmp_path: Path) -> None:
+    """`sudo grid-events accounts add` must leave the file readable by the service's own user."""
+    path = tmp_path / "accounts.json"
+    accounts = Accounts.load(path)
+    accounts.add("a-zhou", Role.AUDITOR)
+    accounts.save()
+    os.chown(path, 65534, 65534)  # the service's user, say
+    again = Accounts.load(path)
+    again.add("m-chen", Role.MEDIATOR)
+    again.save()
+    info = path.stat()
+    assert (65534, 65534) == (info.st_uid, info.st_gid)
+    assert 0o600 == stat.S_IMODE(info.st_mode)
+    assert {"a-zhou", "m-chen"} == {account.worker_id for account in Accounts.load(path)}
