@@ -755,7 +755,8 @@ def _unreadable_case(app: GridApplication, case_id: UUID, error: CodecError, as_
 def _case_from_view(service: GridService, case_id: UUID, day: date, as_of: date | None) -> HTMLResponse:
     """Without an event store: the case's steps from the audit-trail view, and why nothing is verified."""
     end = datetime.combine(min(day, date.max - timedelta(days=1)) + timedelta(days=1), datetime.min.time(), CHINA)
-    steps = queries.audit_trail(service.store, str(case_id), limit=MAX_LIMIT).items
+    trail = queries.audit_trail(service.store, str(case_id), limit=MAX_LIMIT)
+    steps = trail.items
     if not steps:
         return _error_page(
             status.HTTP_404_NOT_FOUND,
@@ -806,6 +807,10 @@ def _case_from_view(service: GridService, case_id: UUID, day: date, as_of: date 
             "timeline",
         ),
     ]
+    if trail.total > len(steps):
+        hidden = trail.total - len(steps)
+        words = _bi(f"另有 {hidden} 条更晚的记录未显示。", f"{hidden} later steps are not shown.")
+        body.append(f'<p class="mark" id="truncated">{words}</p>')
     return HTMLResponse(_document(("审计", "Audit"), body, here="", base="../", as_of=as_of))
 
 
