@@ -26,6 +26,7 @@ import signal
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import attrs
 import uvicorn
@@ -168,18 +169,23 @@ def _stop_on_signals(server: uvicorn.Server, stop: asyncio.Event | None) -> Iter
     watcher = asyncio.ensure_future(stop.wait()) if stop is not None else None
     if watcher is not None:
         watcher.add_done_callback(lambda _: exit_())
-    installed = []
+    installed: dict[signal.Signals, Any] = {}
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
+            previous = signal.getsignal(sig)
             loop.add_signal_handler(sig, exit_)
-            installed.append(sig)
+            installed[sig] = previous
         except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or not on this platform
             pass
     try:
         yield
     finally:
-        for sig in installed:
+        for sig, previous in installed.items():
             loop.remove_signal_handler(sig)
+            # remove_signal_handler puts back Python's default, not what was there (asyncio.run's own Ctrl-C
+            # handler, which cancels the main task): restore it, so a Ctrl-C while draining is handled as one.
+            if previous is not None:
+                signal.signal(sig, previous)
         if watcher is not None:
             watcher.cancel()
 
