@@ -237,3 +237,31 @@ def test_reading_the_log_refuses_a_bad_position_or_limit_by_name(
     with pytest.raises(ValidationError) as raised:
         memory_app.events_after(position, limit=limit)
     assert field == raised.value.field
+
+
+class _ListenerFailedError(Exception):
+    """What a save listener raises in the test below, after the save committed."""
+
+
+def _failing_listener(highest: int) -> None:
+    raise _ListenerFailedError(highest)
+
+
+def test_a_failure_after_the_save_committed_keeps_the_keys_its_events_need(
+    app: GridApplication, worker: Actor, grid: GridCell
+) -> None:
+    """A save listener (or Ctrl-C) failing after the commit must not destroy the keys the stored events need."""
+    before = app.recorder.max_notification_id() or 0
+    app.add_save_listener(_failing_listener)
+    try:
+        with pytest.raises(_ListenerFailedError):
+            app.register_resident(PERSON, grid, actor=worker)
+        with pytest.raises(_ListenerFailedError):
+            app.import_residents([ResidentRecord(PERSON, grid) for _ in range(3)], actor=worker)
+    finally:
+        app.remove_save_listener(_failing_listener)
+    stored = app.events_after(before, limit=100)
+    residents = [logged.event.originator_id for logged in stored if isinstance(logged.event, Resident.Registered)]
+    assert 4 == len(residents)
+    for resident_id in residents:
+        assert "李*" == app.resident_personal_data(resident_id, actor=worker).name

@@ -13,6 +13,7 @@ text that identifies the people a command is about
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -125,6 +126,8 @@ class ApplicationCore(Application[UUID]):
             merged_env.update(env)
         self.clock: Clock = clock or utc_now
         self._save_listeners: list[SaveListener] = []
+        self._commits = threading.local()
+        """How many saves this thread has committed: a key is discarded only for a save that never committed."""
         super().__init__(merged_env)
         try:
             self.vault = Vault(self._construct_keystore(), sealed_types_registry())
@@ -198,6 +201,7 @@ class ApplicationCore(Application[UUID]):
         """
         processing_event = self._processing_event(objs, kwargs)
         recordings = self._recorded(self._record, processing_event)
+        self._count_commit()
         self._take_snapshots(processing_event)
         self._notify(recordings)
         return recordings
@@ -212,6 +216,7 @@ class ApplicationCore(Application[UUID]):
         """
         processing_event = self._processing_event(objs, kwargs)
         positions = self._recorded(self._record_positions, processing_event)
+        self._count_commit()
         self._take_snapshots(processing_event)
         self._tell_save_listeners(max(positions) if positions else None)
 
@@ -299,14 +304,28 @@ class ApplicationCore(Application[UUID]):
             for listener in list(self._save_listeners):
                 listener(highest)
 
+    def _count_commit(self) -> None:
+        self._commits.count = self.commits_in_this_thread() + 1
+
+    def commits_in_this_thread(self) -> int:
+        """How many saves this thread has committed through this application (for :meth:`sealing`)."""
+        count: int = getattr(self._commits, "count", 0)
+        return count
+
     @contextmanager
     def sealing(self, subject_id: UUID) -> Iterator[None]:
-        """Discard a key created for *subject_id* if the block raises (nothing half-written)."""
+        """Discard a key created for *subject_id* if the block raises before its save commits.
+
+        Once the save has committed, its events hold data sealed under the key:
+        what fails afterwards (a save listener, a snapshot, Ctrl-C) must not
+        destroy it, or the data would be lost with no erasure recorded.
+        """
         existed = self._key_exists(subject_id)
+        commits = self.commits_in_this_thread()
         try:
             yield
         except BaseException:
-            if not existed:
+            if not existed and self.commits_in_this_thread() == commits:
                 self.vault.discard_key(subject_id)
             raise
 

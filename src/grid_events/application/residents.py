@@ -120,10 +120,13 @@ class ResidentCommands(ApplicationCore):
             self._save_batch(*residents, in_transaction=functools.partial(keystore.insert_keys, new_keys=new_keys))
             return resident_ids
         keystore.store_keys(new_keys)
+        commits = self.commits_in_this_thread()
         try:
             self._save_batch(*residents)
         except BaseException:
-            self.vault.discard_keys(resident_ids)
+            # Only if the events were not stored: once they are, the keys are all that opens their data.
+            if self.commits_in_this_thread() == commits and not self.recorder.select_events(resident_ids[0], limit=1):
+                self.vault.discard_keys(resident_ids)
             raise
         return resident_ids
 
