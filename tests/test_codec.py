@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grid_events import Actor, CodecError, GridCell, MsgpackTranscoder, Role, TypeRegistry
+from grid_events import Actor, CodecError, GridCell, MsgpackTranscoder, Role, TypeRegistry, ValidationError
 from grid_events.codec import ExtCode, default_registry
 from strategies import int64s, same_value, values
 
@@ -283,3 +283,13 @@ def test_a_layout_encoder_refuses_an_integer_beyond_64_bits() -> None:
     """The compiled layout refuses a too-large integer as encode does: a CodecError."""
     with pytest.raises(CodecError, match="integer"):
         CODEC.layout_encoder(["n"])(1, b"", {"n": 2**64})
+
+
+def test_text_must_be_a_plain_str_so_equal_values_encode_alike() -> None:
+    """A str subclass (an enum member) equals its text but would encode as its own type: refused by name."""
+    with pytest.raises(ValidationError) as raised:
+        Actor(Role.SUPERVISOR, Role.SUPERVISOR)
+    assert "worker_id" == raised.value.field
+    assert CODEC.encode(Actor("supervisor", Role.SUPERVISOR)) == CODEC.encode(
+        Actor(str(Role.SUPERVISOR), Role.SUPERVISOR)
+    )

@@ -31,9 +31,13 @@ def _check_encodable(field: str, value: str) -> None:
 
 
 def check_text(field: str, value: object, *, max_length: int = MAX_TEXT) -> str:
-    """Return *value* if it is a non-blank string of at most *max_length* characters."""
-    if not isinstance(value, str):
-        raise ValidationError(field, f"must be text, not {type(value).__name__}")
+    """Return *value* if it is a non-blank string of at most *max_length* characters.
+
+    Plain ``str`` only: a subclass (an enum member, say) would be stored as its own type, so two equal values
+    could encode differently, and the encoding must be deterministic for the hash chain.
+    """
+    if type(value) is not str:
+        raise ValidationError(field, f"must be text (str), not {type(value).__name__}")
     _check_encodable(field, value)
     if not value.strip():
         raise ValidationError(field, "must not be blank")
@@ -43,9 +47,9 @@ def check_text(field: str, value: object, *, max_length: int = MAX_TEXT) -> str:
 
 
 def check_optional_text(field: str, value: object, *, max_length: int = MAX_TEXT) -> str:
-    """Return *value* if it is a string (possibly empty) of at most *max_length* characters."""
-    if not isinstance(value, str):
-        raise ValidationError(field, f"must be text, not {type(value).__name__}")
+    """Return *value* if it is a plain string (possibly empty) of at most *max_length* characters."""
+    if type(value) is not str:
+        raise ValidationError(field, f"must be text (str), not {type(value).__name__}")
     _check_encodable(field, value)
     if len(value) > max_length:
         raise ValidationError(field, f"must be at most {max_length} characters")
