@@ -89,7 +89,14 @@ def test_the_demo_plays_a_day_through_store_nats_and_service_and_prints_where_to
     }
     assert {int(n.replace(",", "")) for n in applied.values()} == {events}
 
-    for work in ("batches sealed", "calls made", "hazards rectified", "agreements signed", "disputes resolved"):
+    for work in (
+        "batches sealed",
+        "calls made",
+        "hazards rectified",
+        "agreements signed",
+        "follow-up visits recorded",
+        "disputes resolved",
+    ):
         assert re.search(rf"{work}\s*│\s*[1-9][\d,]*", out), f"{work!r} missing from the summary:\n{out}"
     url = re.search(r"the views are served on (http://127\.0\.0\.1:\d+)", out)
     assert url is not None, out

@@ -557,6 +557,7 @@ class DayPlan:
                 actor=mediator,
                 note="双方满意",
             )
+            self._count("follow-ups recorded")
             self.app.close_dispute(state["dispute"], "协议已履行，回访满意，结案", actor=community.supervisor)
             self._count("disputes resolved")
 

@@ -55,6 +55,7 @@ COUNT_NAMES = {
     "hazards found": "发现隐患 hazards found",
     "hazards rectified": "隐患整改复查通过 hazards rectified",
     "agreements signed": "调解协议签署 agreements signed",
+    "follow-ups recorded": "回访 follow-up visits recorded",
     "disputes resolved": "纠纷化解 disputes resolved",
     "sites closed": "采样点关闭 sites closed",
 }
