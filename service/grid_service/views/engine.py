@@ -23,6 +23,8 @@ readers to it in one transaction, once it has caught up, and drops the old one.
 from __future__ import annotations
 
 import collections
+import sqlite3
+import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -56,9 +58,43 @@ from grid_service.views.store import (
     utc_text,
 )
 
-__all__ = ["ProjectionEngine"]
+__all__ = ["ProjectionEngine", "is_unavailable"]
 
 Clock = Callable[[], datetime]
+
+
+_UNAVAILABLE_SQLITE = ("locked", "busy", "unable to open", "disk i/o")
+"""What sqlite3.OperationalError says when the database is unavailable, not when a statement is wrong."""
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether *error* (or what caused it) says a store or the network is unavailable for now.
+
+    Such a failure is not the delivery's: the batch is retried as long as it
+    takes (the consumer reports it and backs off) instead of counting as an
+    attempt towards a dead letter. A projection that masks personal data reads
+    keys from the event store, so the event store being down must not turn
+    every registration into a dead letter.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ConnectionError | TimeoutError):
+            return True
+        if isinstance(current, sqlite3.OperationalError):
+            text = str(current).lower()
+            if any(words in text for words in _UNAVAILABLE_SQLITE):
+                return True
+        for module, names in (
+            ("psycopg", ("OperationalError", "InterfaceError")),
+            ("eventsourcing.persistence", ("OperationalError", "InterfaceError")),
+        ):
+            loaded = sys.modules.get(module)
+            if loaded is not None and isinstance(current, tuple(getattr(loaded, name) for name in names)):
+                return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _utc_now() -> datetime:
@@ -399,8 +435,10 @@ class ProjectionEngine:
             ctx.begin_event(delivery)
             try:
                 handler(event, ctx)
-            except Exception as e:  # noqa: BLE001 (any failure of the handler is this delivery's)
+            except Exception as e:
                 ctx.undo_event()
+                if is_unavailable(e):
+                    raise  # not this delivery's fault: the caller retries the batch, no dead letter
                 return index, ProjectionFailed(delivery, e, "project", name)
             ctx.end_event()
         return len(pending), None
@@ -416,7 +454,9 @@ class ProjectionEngine:
                     if failure is not None:
                         return index, failure
                     ctx.flush()
-            except Exception as e:  # noqa: BLE001 (writing this delivery's rows failed)
+            except Exception as e:
+                if is_unavailable(e):
+                    raise
                 return index, ProjectionFailed(delivery, e, "project", registered.projection.name)
         return len(pending), None
 

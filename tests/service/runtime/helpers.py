@@ -50,10 +50,12 @@ class Failures:
     def __init__(self) -> None:
         self.left: dict[int, int | None] = {}
         self.attempts: dict[int, int] = {}
+        self.errors: dict[int, Callable[[str], Exception]] = {}
 
-    def fail(self, sequence: int, times: int | None = None) -> None:
-        """Make the projection fail at *sequence*, *times* times (for ever if None)."""
+    def fail(self, sequence: int, times: int | None = None, error: Callable[[str], Exception] = RuntimeError) -> None:
+        """Make the projection fail at *sequence*, *times* times (for ever if None), raising *error*."""
         self.left[sequence] = times
+        self.errors[sequence] = error
 
     def check(self, sequence: int) -> None:
         """Raise if the projection is to fail at *sequence* now."""
@@ -61,11 +63,12 @@ class Failures:
             return
         self.attempts[sequence] = self.attempts.get(sequence, 0) + 1
         left = self.left[sequence]
+        error = self.errors.get(sequence, RuntimeError)
         if left is None:
-            raise RuntimeError(f"the projection cannot handle sequence {sequence}")
+            raise error(f"the projection cannot handle sequence {sequence}")
         if left > 0:
             self.left[sequence] = left - 1
-            raise RuntimeError(f"sequence {sequence} failed (transient, {left - 1} more)")
+            raise error(f"sequence {sequence} failed (transient, {left - 1} more)")
 
 
 def _cells_table(name: str) -> Table:

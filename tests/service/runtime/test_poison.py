@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
 from grid_service.runtime.service import GridService, ServiceError
@@ -123,6 +125,26 @@ async def test_a_projection_that_fails_for_a_while_is_retried_in_order(
         await wait_until(caught_up(service, last), within=30)
         status = service.view("resident_cells").status
         assert (3, 2, 0) == (failures.attempts[57], status.retries, status.dead_letters)
+        assert h.writer.expected() == view_rows(service)
+        assert [] == await service.dead_letters()
+
+
+@pytest.mark.asyncio
+async def test_a_store_unavailable_for_longer_than_the_retries_makes_no_dead_letter(
+    harness: Harness,
+) -> None:
+    """A locked database, more often than max_deliver: the view waits it out, then applies it; no dead letter."""
+    h = harness
+    last = await h.write(200)
+    await h.relayed()
+    failures = Failures()
+    failures.fail(57, times=6, error=lambda text: sqlite3.OperationalError(f"database is locked ({text})"))
+    settings = h.settings(max_deliver=3)
+    async with GridService(settings, projections=[ResidentCells(failures)], app=h.app) as service:
+        await wait_until(caught_up(service, last), within=60)
+        status = service.view("resident_cells").status
+        assert 7 == failures.attempts[57]
+        assert (0, "running") == (status.dead_letters, status.state)
         assert h.writer.expected() == view_rows(service)
         assert [] == await service.dead_letters()
 
