@@ -105,6 +105,8 @@ class Rebuild:
         self._stop = stop
         self._subscription: Puller | None = None
         self._consumer_name = ""
+        self._switched = False
+        """Whether the switch-over to the new generation committed (then it is not to be abandoned)."""
         self.begun = asyncio.Event()
         """Set once the new generation exists (its number is in the status)."""
 
@@ -140,7 +142,21 @@ class Rebuild:
         return self.status
 
     async def _abandon(self, before: ProjectionState | None, error: str) -> None:
-        """Drop the new generation and put the view back as it was (stopped views stay stopped)."""
+        """Drop the new generation and put the view back as it was (stopped views stay stopped).
+
+        Once the switch-over committed, the new generation is the view: nothing is dropped, and the rebuild
+        is reported finished, with what went wrong afterwards in the log.
+        """
+        if self._switched:
+            self.status.state = RebuildState.FINISHED
+            self.status.finished_at = datetime.now(UTC)
+            logger.warning("view %s: rebuilt and switched over, then: %s", self.name, error)
+            try:
+                await self._live.refresh()
+            except Exception:  # the live consumer reads its state again when it wakes
+                logger.warning("view %s: could not refresh the live view after the switch", self.name, exc_info=True)
+            self._live.wake()
+            return
         self.status.state = RebuildState.FAILED
         self.status.error = error
         self.status.finished_at = datetime.now(UTC)
@@ -196,6 +212,7 @@ class Rebuild:
                 if messages:
                     await self._apply(messages)
             await self._writer.call(self._engine.finish_rebuild, self.name, self.status.generation)
+            self._switched = True
             await self._live.refresh()
         # The live consumer resumes after the new generation's position (or, if it was stopped, starts again).
         self._live.wake()

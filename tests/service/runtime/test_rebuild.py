@@ -176,3 +176,33 @@ async def test_stopping_the_service_abandons_a_rebuild_under_way(
     with ViewStore.sqlite(h.views.sqlite_path) as store, contextlib.closing(store):
         state = ProjectionEngine(store, [ResidentCells()], mask_nothing).state("resident_cells")
     assert (generation, None, "running") == (state.generation, state.rebuilding_generation, state.state.value)
+
+
+@pytest.mark.asyncio
+async def test_a_failure_right_after_the_switch_reports_the_rebuild_finished_and_keeps_the_new_generation(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the switch-over committed the new generation is the view: a failure afterwards abandons nothing."""
+    h = harness
+    last = await h.write(300)
+    async with GridService(h.settings(), projections=[ResidentCells()], app=h.app) as service:
+        await wait_until(caught_up(service, await h.relayed()), within=30)
+        live = service.view("resident_cells")
+        refresh = live.refresh
+        calls = 0
+
+        async def refresh_failing_after_the_switch() -> None:
+            nonlocal calls
+            calls += 1
+            if calls == 1:  # the refresh right after finish_rebuild committed
+                message = "the readers could not be told"
+                raise RuntimeError(message)
+            await refresh()
+
+        monkeypatch.setattr(live, "refresh", refresh_failing_after_the_switch)
+        status = await service.wait_rebuilt((await service.rebuild("resident_cells")).projection)
+        assert 1 <= calls
+        assert RebuildState.FINISHED == status.state, status.error
+        assert status.generation == service.engine.generation("resident_cells")
+        await wait_until(caught_up(service, last), within=30)
+        assert h.writer.expected() == view_rows(service)
