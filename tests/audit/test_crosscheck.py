@@ -99,17 +99,6 @@ class Office:
 
 
 @pytest.fixture
-def nats_server(tmp_path: Path) -> Iterator[EmbeddedNatsServer]:
-    """A nats-server with JetStream on a free port, its store in tmp_path/nats."""
-    server = EmbeddedNatsServer(tmp_path / "nats")
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
 def office(tmp_path: Path, clock: Clock, nats_server: EmbeddedNatsServer) -> Iterator[Office]:
     """Two residents and a mediation case in a SQLite store (nothing relayed yet)."""
     path = tmp_path / "events.sqlite3"

@@ -103,17 +103,6 @@ class StreamMessage:
 
 
 @pytest.fixture
-def nats_server(tmp_path: Path) -> Iterator[EmbeddedNatsServer]:
-    """A nats-server with JetStream on a free port, its store in tmp_path/nats."""
-    server = EmbeddedNatsServer(tmp_path / "nats")
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
 def office(tmp_path: Path, nats_server: EmbeddedNatsServer) -> Iterator[Office]:
     """The privacy world, plus 赵敏: a resident with a sample record who spoke in a second case, beside 李建国."""
     world = build_world(StoreConfig.sqlite(tmp_path / "events.sqlite3"))

@@ -19,17 +19,6 @@ from .transport_helpers import fast_relay_settings
 
 
 @pytest.fixture
-def nats_server(tmp_path: Path) -> Iterator[EmbeddedNatsServer]:
-    """A nats-server with JetStream on a free port, its store in tmp_path/nats."""
-    server = EmbeddedNatsServer(tmp_path / "nats")
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
 def nats_settings(nats_server: EmbeddedNatsServer) -> NatsSettings:
     """Connection settings for the test's server."""
     return NatsSettings(servers=(nats_server.url,), connect_timeout=1.0, reconnect_time_wait=0.1)

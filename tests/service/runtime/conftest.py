@@ -23,17 +23,6 @@ from .helpers import EventWriter, Harness
 
 
 @pytest.fixture
-def nats_server(tmp_path: Path) -> Iterator[EmbeddedNatsServer]:
-    """A nats-server with JetStream on a free port, its store in tmp_path/nats."""
-    server = EmbeddedNatsServer(tmp_path / "nats")
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
 def nats_settings(nats_server: EmbeddedNatsServer) -> NatsSettings:
     """Connection settings for the test's server, quick to notice a lost connection."""
     return NatsSettings(servers=(nats_server.url,), connect_timeout=1.0, reconnect_time_wait=0.1, ping_interval=1.0)
