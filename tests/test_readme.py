@@ -56,6 +56,18 @@ def run_demo(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def start_demo(tmp_path: Path, *arguments: str) -> subprocess.Popen[str]:
+    """Start ``grid-events`` with *arguments* in *tmp_path*, its output (both streams) on a pipe, wide."""
+    return subprocess.Popen(  # noqa: S603 (our own entry point)
+        [str(GRID_EVENTS), *arguments],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+
+
 def test_the_readme_main_command_installs_the_service_extra_and_runs_the_demo() -> None:
     """The command a newcomer copies: a venv, the package with its service extra, the demo."""
     steps = readme_main_command()
@@ -147,14 +159,7 @@ def test_while_the_demo_serves_its_logins_open_the_dashboards_and_an_audit_page(
     """Without --exit-when-done the demo serves; its printed logins open what each role may see; Ctrl-C stops it."""
     steps = readme_main_command()
     demo = shlex.split(steps[-1])
-    process = subprocess.Popen(  # noqa: S603 (our own entry point)
-        [str(GRID_EVENTS), *demo[1:], "--port", "0", "--pace", "0"],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+    process = start_demo(tmp_path, *demo[1:], "--port", "0", "--pace", "0")
     lines: queue.Queue[str] = queue.Queue()
 
     def read() -> None:
@@ -197,14 +202,7 @@ def test_while_the_demo_serves_its_logins_open_the_dashboards_and_an_audit_page(
 @pytest.mark.slow
 def test_ctrl_c_while_the_day_plays_stops_the_play_and_everything_cleanly(tmp_path: Path) -> None:
     """Ctrl-C during the play halts it, stops the service, relay and nats-server, says so and exits 0."""
-    with subprocess.Popen(  # noqa: S603 (our own entry point)
-        [str(GRID_EVENTS), "demo", "--port", "0", "--pace", "120"],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-    ) as process:
+    with start_demo(tmp_path, "demo", "--port", "0", "--pace", "120") as process:
         assert process.stdout is not None
         out = ""
         while "served on" not in out:

@@ -171,12 +171,11 @@ def _stop_on_signals(server: uvicorn.Server, stop: asyncio.Event | None) -> Iter
         watcher.add_done_callback(lambda _: exit_())
     installed: dict[signal.Signals, Any] = {}
     for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
+        # Not the main thread, or not on this platform: the caller's stop event is the only way to stop.
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             previous = signal.getsignal(sig)
             loop.add_signal_handler(sig, exit_)
             installed[sig] = previous
-        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or not on this platform
-            pass
     try:
         yield
     finally:

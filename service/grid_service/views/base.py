@@ -442,10 +442,9 @@ class ProjectionContext:
         """Return the row of *table* with primary key *key*, or None."""
         full_key = _as_key(key)
         rows = self._rows[table]
-        try:
-            return rows[full_key]
-        except KeyError:
-            pass
+        known = rows.get(full_key, _MISSING)
+        if known is not _MISSING:
+            return known  # type: ignore[no-any-return]
         self._refuse_counters(table)
         if full_key[0] in self._complete[table]:
             return None

@@ -237,6 +237,22 @@ def _one(reader: _Reader, table: Table, key_column: str, key: object) -> dict[st
     return rows[0] if rows else None
 
 
+def _read_one(
+    store: ViewStore,
+    table: Table,
+    key_column: str,
+    key: object,
+    adapt: Callable[[dict[str, Any]], dict[str, Any]],
+) -> dict[str, Any] | None:
+    """Return the row of *table* whose *key_column* is *key*, adapted by *adapt* (to now), or None."""
+
+    def read(tx: Transaction) -> dict[str, Any] | None:
+        item = _one(_Reader(tx), table, key_column, str(key))
+        return None if item is None else adapt(item)
+
+    return store.run_read(read)
+
+
 def _children(reader: _Reader, table: Table, key_column: str, key: object, order_by: str) -> list[dict[str, Any]]:
     where = _Where()
     where.equal(f"t.{key_column}", key)
@@ -328,11 +344,7 @@ def task(store: ViewStore, task_id: str, *, now: datetime) -> dict[str, Any] | N
     """One task of the board, or None."""
     _check_now(now)
 
-    def read(tx: Transaction) -> dict[str, Any] | None:
-        item = _one(_Reader(tx), TaskBoard.tables[0], "task_id", str(task_id))
-        return None if item is None else _task_now(item, now)
-
-    return store.run_read(read)
+    return _read_one(store, TaskBoard.tables[0], "task_id", task_id, lambda item: _task_now(item, now))
 
 
 def _inspection_now(item: dict[str, Any], today: date) -> dict[str, Any]:
@@ -482,12 +494,9 @@ def dispute(store: ViewStore, dispute_id: str, *, now: datetime) -> dict[str, An
     """One case of the register, or None."""
     _check_now(now)
     today = china_date(now)
-
-    def read(tx: Transaction) -> dict[str, Any] | None:
-        item = _one(_Reader(tx), MediationRegister.tables[0], "dispute_id", str(dispute_id))
-        return None if item is None else _dispute_now(item, today)
-
-    return store.run_read(read)
+    return _read_one(
+        store, MediationRegister.tables[0], "dispute_id", dispute_id, lambda item: _dispute_now(item, today)
+    )
 
 
 # -- site dashboards -------------------------------------------------------------------------------------
@@ -637,12 +646,9 @@ def resident(store: ViewStore, resident_id: str, *, now: datetime) -> dict[str, 
     """One resident of the registry (masked), or None."""
     _check_now(now)
     today = china_date(now)
-
-    def read(tx: Transaction) -> dict[str, Any] | None:
-        item = _one(_Reader(tx), ResidentRegistry.tables[0], "resident_id", str(resident_id))
-        return None if item is None else _resident_now(item, today)
-
-    return store.run_read(read)
+    return _read_one(
+        store, ResidentRegistry.tables[0], "resident_id", resident_id, lambda item: _resident_now(item, today)
+    )
 
 
 def vulnerable_per_grid(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -195,12 +196,8 @@ def find_case(app: Application[UUID], text: str) -> UUID:
     :class:`ValidationError` if the text is no id, or the start of several.
     """
     cleaned = text.strip().lower()
-    try:
-        whole = UUID(cleaned)
-    except ValueError:
-        pass
-    else:
-        return whole
+    with contextlib.suppress(ValueError):
+        return UUID(cleaned)  # a whole id
     prefix = cleaned.replace("-", "")
     if len(prefix) < _MIN_PREFIX or any(character not in "0123456789abcdef" for character in prefix):
         raise ValidationError("case_id", f"{text!r} is not a case id (a UUID, or at least its first 4 hex digits)")
